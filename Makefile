@@ -1,0 +1,37 @@
+# The README's two commands: `make demo` (the main job) and `make test` (every test).
+# Each installs what it needs: npm packages, and a Python venv for the cross-client decoder checks.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+NPM_STAMP := node_modules/.install-stamp
+VENV_STAMP := $(VENV)/.install-stamp
+DEMO_PORT ?= 7497
+
+.PHONY: demo test bench sim clean
+
+$(NPM_STAMP): package.json package-lock.json kernel-lib/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENV_STAMP): test/python/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r test/python/requirements.txt
+	@touch $@
+
+## The main job: the simulator serving the demo account (grows into the full JupyterLab demo).
+demo: $(NPM_STAMP)
+	npm run build
+	node kernel-lib/dist/simulator/cli.js --port $(DEMO_PORT) --scenario notebooks/demo-account.json
+
+## Every test: lint and format, types, unit and end-to-end tests, and the Python decoder checks.
+test: $(NPM_STAMP) $(VENV_STAMP)
+	npm test
+	$(VENV)/bin/python test/python/check_decoders.py
+
+## Benchmarks (figures printed, baselines measured in the same run).
+bench: $(NPM_STAMP)
+	npm run bench
+
+clean:
+	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist $(VENV)
