@@ -2,7 +2,14 @@
 
 export type { Fill, SimOrder } from "./model/exchange";
 export { defaultScenario, loadScenario, parseScenario, type Scenario, ScenarioError } from "./model/scenario";
-export { BUILT_IN_INSTRUMENTS, type Instrument, Universe } from "./model/universe";
+export {
+  BUILT_IN_INSTRUMENTS,
+  type Instrument,
+  MAX_SYNTHETIC_STOCKS,
+  SYNTHETIC_CONID_BASE,
+  syntheticStocks,
+  Universe,
+} from "./model/universe";
 export * as protocol from "./protocol";
 export type { ClientSession } from "./server/session";
 export { type SessionInfo, type SimulatorOptions, TwsSimulator } from "./server/simulator";

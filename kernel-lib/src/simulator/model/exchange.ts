@@ -67,6 +67,12 @@ export interface ExchangeListener {
 }
 
 const ORDER_TYPES = new Set(["MKT", "LMT", "STP", "STP LMT"]);
+/**
+ * Bounds on what one order may ask for. Beyond them an order is rejected: they keep every amount
+ * the book derives from orders (fills, cash, P&L, margin) a finite number that can go on the wire.
+ */
+const MAX_ORDER_QUANTITY = 1e9;
+const MAX_ORDER_PRICE = 1e9;
 const TIFS = new Set(["", "DAY", "GTC", "IOC", "GTD", "OPG", "FOK"]);
 const DONE: ReadonlySet<OrderStatusName> = new Set(["Filled", "Cancelled", "ApiCancelled", "Inactive"]);
 
@@ -186,6 +192,9 @@ export class Exchange {
     if (!Number.isFinite(quantity) || quantity < 0) {
       return reject(`Invalid order quantity ${quantity}: it must be a positive number`);
     }
+    if (quantity > MAX_ORDER_QUANTITY) {
+      return reject(`The order quantity ${quantity} exceeds the maximum of ${MAX_ORDER_QUANTITY} per order`);
+    }
     const increment = instrument.details.sizeIncrement;
     if (Math.abs(quantity / increment - Math.round(quantity / increment)) > 1e-9) {
       return reject(`The order quantity ${quantity} is not a multiple of the size increment ${increment}`);
@@ -193,11 +202,13 @@ export class Exchange {
     if (!TIFS.has(request.tif.toUpperCase())) return reject(`Invalid time in force "${request.tif}"`);
     const needsLimit = orderType === "LMT" || orderType === "STP LMT";
     const needsStop = orderType === "STP" || orderType === "STP LMT";
-    if (needsLimit && (request.lmtPrice === undefined || request.lmtPrice <= 0)) {
-      return reject(`A ${orderType} order needs a positive limit price`);
+    const validPrice = (price: number | undefined) =>
+      price !== undefined && price > 0 && price <= MAX_ORDER_PRICE; // false for NaN and Infinity
+    if (needsLimit && !validPrice(request.lmtPrice)) {
+      return reject(`A ${orderType} order needs a positive limit price up to ${MAX_ORDER_PRICE}`);
     }
-    if (needsStop && (request.auxPrice === undefined || request.auxPrice <= 0)) {
-      return reject(`A ${orderType} order needs a positive stop price (auxPrice)`);
+    if (needsStop && !validPrice(request.auxPrice)) {
+      return reject(`A ${orderType} order needs a positive stop price (auxPrice) up to ${MAX_ORDER_PRICE}`);
     }
     const tick = instrument.details.minTick;
     for (const price of [

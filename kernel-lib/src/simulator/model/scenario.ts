@@ -3,7 +3,7 @@
  * a hand-written file says where it is and what would be accepted.
  */
 import { readFileSync } from "node:fs";
-import type { Universe } from "./universe";
+import { MAX_SYNTHETIC_STOCKS, type Universe } from "./universe";
 
 export interface ScenarioPosition {
   contract: string;
@@ -35,6 +35,11 @@ export interface Scenario {
   seed: number;
   nextOrderId: number;
   marketDataLines: number;
+  /**
+   * Generated stocks added to the universe (SYN00001 …), for scenarios with more positions than the
+   * built-in instruments allow; positions and prices may name them. Default 0.
+   */
+  syntheticStocks?: number;
   accounts: ScenarioAccount[];
   prices: Record<string, number>;
   openOrders: ScenarioOrder[];
@@ -53,6 +58,7 @@ export function defaultScenario(): Scenario {
     seed: 1,
     nextOrderId: 1,
     marketDataLines: 100,
+    syntheticStocks: 0,
     accounts: [{ id: "DU1234567", cash: 1_000_000, positions: [] }],
     prices: {},
     openOrders: [],
@@ -62,7 +68,8 @@ export function defaultScenario(): Scenario {
 type Json = unknown;
 
 class Checker {
-  constructor(private readonly universe: Universe) {}
+  /** What contract names may refer to; grows by the scenario's synthetic stocks once they are read. */
+  constructor(public universe: Universe) {}
 
   fail(path: string, message: string): never {
     throw new ScenarioError(`${path}: ${message}`);
@@ -82,7 +89,7 @@ class Checker {
   number(
     value: Json,
     path: string,
-    rule: { integer?: boolean; min?: number; positive?: boolean } = {},
+    rule: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {},
   ): number {
     if (typeof value !== "number" || !Number.isFinite(value))
       this.fail(path, `must be a number, got ${JSON.stringify(value)}`);
@@ -90,6 +97,8 @@ class Checker {
     if (rule.positive && value <= 0) this.fail(path, `must be greater than 0, got ${value}`);
     if (rule.min !== undefined && value < rule.min)
       this.fail(path, `must be at least ${rule.min}, got ${value}`);
+    if (rule.max !== undefined && value > rule.max)
+      this.fail(path, `must be at most ${rule.max}, got ${value}`);
     return value;
   }
 
@@ -103,7 +112,7 @@ class Checker {
   contract(value: Json, path: string): string {
     const key = this.string(value, path);
     if (!this.universe.get(key)) {
-      this.fail(path, `unknown contract "${key}"; the simulator knows ${this.universe.keys().join(", ")}`);
+      this.fail(path, `unknown contract "${key}"; the simulator knows ${this.universe.describeKeys()}`);
     }
     return key;
   }
@@ -125,6 +134,7 @@ export function parseScenario(json: Json, universe: Universe): Scenario {
     "seed",
     "nextOrderId",
     "marketDataLines",
+    "syntheticStocks",
     "accounts",
     "prices",
     "openOrders",
@@ -142,6 +152,15 @@ export function parseScenario(json: Json, universe: Universe): Scenario {
     root.marketDataLines === undefined
       ? defaults.marketDataLines
       : check.number(root.marketDataLines, "scenario.marketDataLines", { integer: true, min: 1 });
+  const syntheticStocks =
+    root.syntheticStocks === undefined
+      ? 0
+      : check.number(root.syntheticStocks, "scenario.syntheticStocks", {
+          integer: true,
+          min: 0,
+          max: MAX_SYNTHETIC_STOCKS,
+        });
+  check.universe = universe.withSyntheticStocks(syntheticStocks);
 
   const accounts =
     root.accounts === undefined
@@ -232,7 +251,7 @@ export function parseScenario(json: Json, universe: Universe): Scenario {
           return order;
         });
 
-  return { seed, nextOrderId, marketDataLines, accounts, prices, openOrders };
+  return { seed, nextOrderId, marketDataLines, syntheticStocks, accounts, prices, openOrders };
 }
 
 /** Reads and validates a scenario file; errors name the file and the field. */

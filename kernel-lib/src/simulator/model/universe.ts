@@ -332,6 +332,46 @@ export const BUILT_IN_INSTRUMENTS: readonly Instrument[] = [
   forex(15016059, "USD", "JPY", 154.32),
 ];
 
+/**
+ * Generated stocks, for scenarios that need more positions than the built-in universe holds:
+ * SYN00001, SYN00002 … with conIds from SYNTHETIC_CONID_BASE up. IB's conIds are well under 10⁹ and
+ * the protocol's are 32-bit signed, so the range 2,000,000,001 … 2,000,099,999 cannot meet a real one.
+ */
+export const SYNTHETIC_CONID_BASE = 2_000_000_000;
+/** The most synthetic stocks a universe may hold: five-digit symbols. */
+export const MAX_SYNTHETIC_STOCKS = 99_999;
+
+/** The symbol of the n-th synthetic stock (1-based): SYN00001 … SYN99999. */
+export function syntheticSymbol(n: number): string {
+  return `SYN${String(n).padStart(5, "0")}`;
+}
+
+/** `count` generated US stocks, the same for the same count: prices spread $5–$500, NASDAQ and NYSE. */
+export function syntheticStocks(count: number): Instrument[] {
+  if (!Number.isInteger(count) || count < 0 || count > MAX_SYNTHETIC_STOCKS) {
+    throw new RangeError(`synthetic stocks: a whole number from 0 to ${MAX_SYNTHETIC_STOCKS}, got ${count}`);
+  }
+  return Array.from({ length: count }, (_, i) => {
+    const n = i + 1;
+    // A fixed hash of n, uniform in [0, 1): log-uniform prices, as a stock list's are roughly.
+    const u = (Math.imul(n, 2654435761) >>> 0) / 2 ** 32;
+    return stock({
+      conId: SYNTHETIC_CONID_BASE + n,
+      symbol: syntheticSymbol(n),
+      longName: `Synthetic Stock ${n}`,
+      primaryExchange: n % 3 === 0 ? "NYSE" : "NASDAQ",
+      industry: "",
+      category: "",
+      price: Math.round(500 * 100 ** u) / 100,
+      volatility: 0.01 + 0.02 * u,
+    });
+  });
+}
+
+function isSynthetic(instrument: Instrument): boolean {
+  return instrument.details.contract.conId > SYNTHETIC_CONID_BASE;
+}
+
 /** Looks instruments up the way TWS resolves a request's contract. */
 export class Universe {
   private readonly byKey = new Map<string, Instrument>();
@@ -354,6 +394,23 @@ export class Universe {
 
   keys(): string[] {
     return this.instruments.map((i) => i.key);
+  }
+
+  /** The known keys for an error message: synthetic stocks as one range, not thousands of names. */
+  describeKeys(): string {
+    const named = this.instruments.filter((i) => !isSynthetic(i)).map((i) => i.key);
+    const synthetic = this.instruments.filter(isSynthetic);
+    if (synthetic.length > 0) {
+      named.push(`${synthetic[0]?.key}…${synthetic[synthetic.length - 1]?.key} (synthetic)`);
+    }
+    return named.join(", ");
+  }
+
+  /** This universe's named instruments plus `count` synthetic stocks (scenario field `syntheticStocks`). */
+  withSyntheticStocks(count: number): Universe {
+    const named = this.instruments.filter((i) => !isSynthetic(i));
+    if (count === 0 && named.length === this.instruments.length) return this;
+    return new Universe([...named, ...syntheticStocks(count)]);
   }
 
   /**

@@ -2,27 +2,7 @@
  * IB's request limits, enforced per client as TWS enforces them: a message rate (error 100) and
  * historical-data pacing (error 162). Market-data lines are counted by the simulator across clients.
  */
-
-/** Counts events in a sliding window. */
-export class SlidingWindow {
-  private readonly times: number[] = [];
-
-  constructor(private readonly windowMs: number) {}
-
-  /** Records an event at `now` and returns how many fall inside the window, this one included. */
-  hit(now: number): number {
-    this.times.push(now);
-    return this.count(now);
-  }
-
-  count(now: number): number {
-    const cutoff = now - this.windowMs;
-    let drop = 0;
-    while (drop < this.times.length && (this.times[drop] as number) <= cutoff) drop++;
-    if (drop > 0) this.times.splice(0, drop);
-    return this.times.length;
-  }
-}
+import { SlidingWindow } from "../../util/sliding-window";
 
 export interface PacingRules {
   /** At most this many historical requests in ten minutes (IB: 60). */

@@ -4,12 +4,12 @@
  * session only moves bytes and keeps per-client state.
  */
 import type { Socket } from "node:net";
+import { SlidingWindow } from "../../util/sliding-window";
 import { ProtocolError } from "../protocol/fields";
 import { decodeFields, encodeFrame, FrameReader, parseClientHello } from "../protocol/framing";
 import type { ClientRequest } from "../protocol/messages";
 import { ServerMessageEncoder } from "../protocol/serializer";
 import { negotiateVersion } from "../protocol/versions";
-import { SlidingWindow } from "./limits";
 import { connectionTime } from "./time";
 
 export type SessionState = "hello" | "starting" | "awaitingLogin" | "ready" | "closed";
@@ -60,6 +60,9 @@ export class ClientSession {
   private rateErrorAt = 0;
   private pending: Buffer[] = [];
   private flushScheduled = false;
+  /** Messages held back by the latency fault, each with the time (performance.now) it may leave. */
+  private delayed: Array<{ frame: Buffer; due: number }> = [];
+  private delayTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -146,16 +149,47 @@ export class ClientSession {
     if (this.received.length > RECEIVED_LIMIT) this.received.splice(0, this.received.length - RECEIVED_LIMIT);
   }
 
-  /** Queues one message; queued messages go out together, in order, on the next turn of the event loop. */
+  /**
+   * Queues one message; queued messages go out together, in order, on the next turn of the event
+   * loop. With added latency each message leaves no sooner than `latencyMs` after it was queued.
+   */
   send(fields: readonly string[]): void {
     if (this.state === "closed" || this.frozen) return;
-    this.pending.push(encodeFrame(fields));
+    const frame = encodeFrame(fields);
+    const latency = this.host.latencyMs;
+    if (latency > 0 || this.delayed.length > 0) {
+      // Behind anything still held back, so the order never changes when the latency does.
+      const last = this.delayed[this.delayed.length - 1]?.due ?? 0;
+      this.delayed.push({ frame, due: Math.max(performance.now() + latency, last) });
+      if (!this.delayTimer) this.armDelay();
+      return;
+    }
+    this.pending.push(frame);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      const latency = this.host.latencyMs;
-      if (latency > 0) setTimeout(() => this.flush(), latency);
-      else setImmediate(() => this.flush());
+      setImmediate(() => this.flush());
     }
+  }
+
+  private armDelay(): void {
+    const head = this.delayed[0];
+    this.delayTimer = head
+      ? setTimeout(() => this.releaseDelayed(), Math.max(0, Math.ceil(head.due - performance.now())))
+      : undefined;
+  }
+
+  /** Sends the held-back messages whose time has come. */
+  private releaseDelayed(): void {
+    this.delayTimer = undefined;
+    if (this.state === "closed" || this.frozen) {
+      this.delayed = [];
+      return;
+    }
+    const now = performance.now();
+    let due = 0;
+    while (due < this.delayed.length && (this.delayed[due] as { due: number }).due <= now) due++;
+    if (due > 0) this.socket.write(Buffer.concat(this.delayed.splice(0, due).map((d) => d.frame)));
+    this.armDelay();
   }
 
   sendError(id: number, code: number, message: string): void {
@@ -177,6 +211,11 @@ export class ClientSession {
   close(): void {
     if (this.state === "closed") return;
     this.flush();
+    clearTimeout(this.delayTimer);
+    if (this.delayed.length > 0 && !this.frozen) {
+      this.socket.write(Buffer.concat(this.delayed.map((d) => d.frame)));
+    }
+    this.delayed = [];
     this.socket.end();
     this.markClosed();
   }
@@ -184,6 +223,8 @@ export class ClientSession {
   /** Drops the connection without a goodbye, as a gateway restart does. */
   destroy(): void {
     this.pending = [];
+    this.delayed = [];
+    clearTimeout(this.delayTimer);
     this.socket.destroy();
     this.markClosed();
   }

@@ -61,7 +61,8 @@ export interface SessionInfo {
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export class TwsSimulator extends EventEmitter implements SessionHost {
-  readonly universe = new Universe();
+  /** The built-in instruments and the scenario's synthetic stocks, if any. */
+  readonly universe: Universe;
   readonly market: MarketModel;
   readonly accounts: AccountBook;
   readonly exchange: Exchange;
@@ -79,6 +80,9 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
   private loginUntil = 0;
   private loginTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Ends a restart's down time early (close() during a restart). */
+  private wakeRestart: (() => void) | undefined;
+  private closing = false;
   private readonly logLine: (line: string) => void;
 
   constructor(private readonly options: SimulatorOptions = {}) {
@@ -90,6 +94,7 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
       );
     }
     this.scenario = options.scenario ?? defaultScenario();
+    this.universe = new Universe().withSyntheticStocks(this.scenario.syntheticStocks ?? 0);
     this.maxServerVersion = Math.min(
       options.maxServerVersion ?? MAX_SUPPORTED_VERSION,
       MAX_SUPPORTED_VERSION,
@@ -190,10 +195,12 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
 
   /** Stops listening, drops every client and stops the clocks. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
     clearTimeout(this.loginTimer);
     clearTimeout(this.restartTimer);
+    this.wakeRestart?.(); // a restart under way ends without listening again
     for (const session of this.sessions) session.destroy();
     const server = this.server;
     this.server = undefined;
@@ -400,7 +407,7 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
   setPrice(key: string, price: number): void {
     const instrument = this.universe.get(key);
     if (!instrument)
-      throw new Error(`unknown instrument "${key}"; known: ${this.universe.keys().join(", ")}`);
+      throw new Error(`unknown instrument "${key}"; known: ${this.universe.describeKeys()}`);
     this.market.setPrice(instrument.details.contract.conId, price);
     this.exchange.matchAll();
     for (const session of this.clients()) if (session.state === "ready") sendMarketDataStep(this, session);
@@ -452,9 +459,17 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
     const server = this.server;
     this.server = undefined;
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      this.restartTimer = setTimeout(resolve, downMs);
-    });
+    if (!this.closing) {
+      await new Promise<void>((resolve) => {
+        this.wakeRestart = resolve;
+        this.restartTimer = setTimeout(resolve, downMs);
+      });
+      this.wakeRestart = undefined;
+    }
+    if (this.closing) {
+      this.log("fault: restart abandoned, the simulator was closed");
+      return;
+    }
     await this.listen();
     this.log(`fault: restart done, listening on ${this.address}`);
     this.emit("restarted");

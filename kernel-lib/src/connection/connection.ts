@@ -1,0 +1,369 @@
+/**
+ * The connection to TWS / IB Gateway: one @stoqey/ib IBApi per attempt (a fresh one after every drop,
+ * so nothing queued on a dead connection is ever replayed), the handshake, the keepalive that catches
+ * half-open sockets, and reconnects with backoff. It knows nothing of positions or orders; it tells
+ * its owner when a connection is ready so that subscriptions can be restored.
+ */
+import { EventEmitter } from "node:events";
+import { EventName, IBApi } from "@stoqey/ib";
+import {
+  ClientIdInUseError,
+  ConnectionRefusedError,
+  HandshakeTimeoutError,
+  type IbkrError,
+  NotConnectedError,
+} from "../errors";
+import { hostKind, type ResolvedOptions } from "./options";
+
+export type ConnectionState = "connecting" | "connected" | "stale" | "reconnecting" | "disconnected";
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Why the state last changed ("keepalive unanswered", "socket closed", "closed by user" …). */
+  reason: string;
+  since: Date;
+  lastConnectedAt: Date | undefined;
+  host: string;
+  port: number | undefined;
+  clientId: number | undefined;
+  serverVersion: number | undefined;
+  accounts: readonly string[];
+  /** "TWS" or "IB Gateway", guessed from the port. */
+  kind: "TWS" | "IB Gateway" | "unknown";
+}
+
+export interface Session {
+  api: IBApi;
+  port: number;
+  clientId: number;
+  accounts: string[];
+  nextValidId: number;
+  serverVersion: number;
+  /** Counts sessions: 1 for the first connection, 2 after the first reconnect … */
+  generation: number;
+}
+
+/** The events a Connection emits. */
+export interface ConnectionEvents {
+  state: [ConnectionStatus];
+  /** A connection finished its handshake; `reconnected` when it replaces a lost one. */
+  ready: [Session, { reconnected: boolean }];
+  /** A notice or error TWS sent about the connection (id -1), e.g. 1100/1101/1102, 2104. */
+  notice: [{ code: number; message: string }];
+}
+
+/** Client ids "auto" tries, from 2 up. */
+const AUTO_CLIENT_IDS = 32;
+/** Outgoing messages per second: under IB's 50, with room for bursts the server counts differently. */
+const MAX_REQUESTS_PER_SECOND = 45;
+
+const BACKOFF_MS = [100, 200, 400, 800, 1000];
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  private session: Session | undefined;
+  private status: ConnectionStatus;
+  private generation = 0;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private awaitingTime = false;
+  private closed = false;
+  private readyWaiters: Array<{ resolve: (s: Session) => void; reject: (e: Error) => void }> = [];
+
+  constructor(readonly options: ResolvedOptions) {
+    super();
+    this.status = {
+      state: "disconnected",
+      reason: "not connected yet",
+      since: new Date(),
+      lastConnectedAt: undefined,
+      host: options.host,
+      port: undefined,
+      clientId: undefined,
+      serverVersion: undefined,
+      accounts: [],
+      kind: "unknown",
+    };
+  }
+
+  get state(): ConnectionStatus {
+    return this.status;
+  }
+
+  /** The live session, or a NotConnectedError saying why there is none. */
+  current(): Session {
+    if (this.session && (this.status.state === "connected" || this.status.state === "stale"))
+      return this.session;
+    throw new NotConnectedError(this.status.state, this.status.reason);
+  }
+
+  /** Resolves with the session once connected (at once when it is). */
+  ready(timeoutMs = this.options.timeoutMs * 4): Promise<Session> {
+    if (this.session && this.status.state === "connected") return Promise.resolve(this.session);
+    if (this.closed) return Promise.reject(new NotConnectedError("disconnected", "closed"));
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+        reject(new NotConnectedError(this.status.state, this.status.reason));
+      }, timeoutMs);
+      timer.unref();
+      waiter.resolve = (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      };
+      waiter.reject = (e) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      this.readyWaiters.push(waiter);
+    });
+  }
+
+  private setState(state: ConnectionState, reason: string): void {
+    const session = this.session;
+    this.status = {
+      state,
+      reason,
+      since: new Date(),
+      lastConnectedAt: state === "connected" ? new Date() : this.status.lastConnectedAt,
+      host: this.options.host,
+      port: session?.port ?? this.status.port,
+      clientId: session?.clientId ?? this.status.clientId,
+      serverVersion: session?.serverVersion ?? this.status.serverVersion,
+      accounts: session?.accounts ?? this.status.accounts,
+      kind: session ? hostKind(session.port) : this.status.kind,
+    };
+    this.emit("state", this.status);
+  }
+
+  /** The first connection: every port of the broker in turn; with clientId "auto", ids from 2 up. */
+  async open(): Promise<Session> {
+    this.setState("connecting", `trying ${this.options.host}:${this.options.ports.join(", ")}`);
+    try {
+      const session = await this.connectAny();
+      this.adopt(session, false);
+      return session;
+    } catch (error) {
+      this.setState("disconnected", (error as Error).message);
+      throw error;
+    }
+  }
+
+  private async connectAny(): Promise<Session> {
+    const { ports, host, broker } = this.options;
+    const ids = this.options.clientId === "auto" ? range(2, AUTO_CLIENT_IDS) : [this.options.clientId];
+    const preferredPort = this.session?.port;
+    const order =
+      preferredPort === undefined ? ports : [preferredPort, ...ports.filter((p) => p !== preferredPort)];
+    let refusal: unknown;
+    for (const port of order) {
+      for (const clientId of this.session ? [this.session.clientId] : ids) {
+        try {
+          return await this.attempt(port, clientId);
+        } catch (error) {
+          if (error instanceof ClientIdInUseError && ids.length > 1 && !this.session) continue;
+          if (error instanceof RefusedAttempt) {
+            refusal = error.cause;
+            break; // nothing on this port: try the next one
+          }
+          throw error;
+        }
+      }
+    }
+    if (this.options.clientId === "auto" && refusal === undefined) {
+      throw new ClientIdInUseError(ids[ids.length - 1] as number);
+    }
+    throw new ConnectionRefusedError(host, order, broker, refusal);
+  }
+
+  /** One connection attempt on one port with one client id, up to ready. */
+  private attempt(port: number, clientId: number): Promise<Session> {
+    const api = new IBApi({ host: this.options.host, port, maxReqPerSec: MAX_REQUESTS_PER_SECOND });
+    return new Promise<Session>((resolve, reject) => {
+      let accounts: string[] | undefined;
+      let nextValidId: number | undefined;
+      let serverVersion: number | undefined;
+      let socketOpen = false;
+      let settled = false;
+      const finish = (error: Error | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        api.removeAllListeners();
+        if (error) {
+          api.disconnect();
+          reject(error);
+          return;
+        }
+        resolve({
+          api,
+          port,
+          clientId,
+          accounts: accounts ?? [],
+          nextValidId: nextValidId ?? 1,
+          serverVersion: serverVersion ?? 0,
+          generation: ++this.generation,
+        });
+      };
+      const timer = setTimeout(() => {
+        const stage = !socketOpen
+          ? "no answer to the API hello"
+          : accounts === undefined
+            ? "no managed accounts: TWS may be waiting for login or 2FA"
+            : "no next order id";
+        finish(new HandshakeTimeoutError(this.options.host, port, this.options.timeoutMs, stage));
+      }, this.options.timeoutMs);
+      timer.unref();
+
+      api.on(EventName.server, (version: number) => {
+        socketOpen = true;
+        serverVersion = version;
+      });
+      api.on(EventName.managedAccounts, (list: string) => {
+        accounts = list.split(",").filter(Boolean);
+        if (nextValidId !== undefined) finish(undefined);
+      });
+      api.on(EventName.nextValidId, (id: number) => {
+        nextValidId = id;
+        if (accounts !== undefined) finish(undefined);
+      });
+      api.on(EventName.info, (message: string, code: number) => {
+        if (code === 326) finish(new ClientIdInUseError(clientId));
+        else this.emit("notice", { code, message });
+      });
+      api.on(EventName.error, (error: Error, code: number) => {
+        if (code === 502 && !socketOpen) finish(new RefusedAttempt(port, error));
+      });
+      api.on(EventName.disconnected, () => {
+        if (!socketOpen)
+          finish(new RefusedAttempt(port, new Error("connection closed before the API hello")));
+        else
+          finish(
+            new HandshakeTimeoutError(
+              this.options.host,
+              port,
+              this.options.timeoutMs,
+              "the connection closed during the handshake",
+            ),
+          );
+      });
+      api.connect(clientId);
+    });
+  }
+
+  /** Takes a ready session into service: lifecycle listeners, keepalive, state, waiters. */
+  private adopt(session: Session, reconnected: boolean): void {
+    this.session = session;
+    const { api } = session;
+    api.on(EventName.disconnected, () =>
+      this.lost(session, "the socket closed (TWS / IB Gateway restarted or dropped the connection)"),
+    );
+    api.on(EventName.error, (error: Error, code: number) => {
+      if (code === 502 || code === 504) this.lost(session, error.message);
+    });
+    api.on(EventName.info, (message: string, code: number) => {
+      this.emit("notice", { code, message });
+      if (code === 1100 || code === 2110)
+        this.setState("stale", `IB connectivity lost (${code}): ${message}`);
+      if ((code === 1101 || code === 1102) && this.status.state === "stale")
+        this.setState("connected", `connectivity restored (${code})`);
+    });
+    api.on(EventName.currentTime, () => {
+      this.awaitingTime = false;
+    });
+    this.startKeepalive(session);
+    this.setState("connected", reconnected ? "reconnected" : "connected");
+    for (const waiter of this.readyWaiters.splice(0)) waiter.resolve(session);
+    this.emit("ready", session, { reconnected });
+  }
+
+  private startKeepalive(session: Session): void {
+    clearInterval(this.keepaliveTimer);
+    this.awaitingTime = false;
+    this.keepaliveTimer = setInterval(() => {
+      if (this.session !== session) return;
+      if (this.awaitingTime) {
+        // The last reqCurrentTime went unanswered for a whole interval: a half-open socket.
+        this.setState("stale", `keepalive unanswered for ${this.options.keepaliveMs} ms`);
+        this.lost(session, "keepalive unanswered: the connection is half-open");
+        return;
+      }
+      this.awaitingTime = true;
+      session.api.reqCurrentTime();
+    }, this.options.keepaliveMs);
+    this.keepaliveTimer.unref();
+  }
+
+  /** A session died: drop it for good and reconnect (unless closed or told not to). */
+  private lost(session: Session, reason: string): void {
+    if (this.session !== session) return;
+    clearInterval(this.keepaliveTimer);
+    session.api.removeAllListeners();
+    session.api.disconnect();
+    if (this.closed) return;
+    if (!this.options.reconnect) {
+      this.setState("disconnected", reason);
+      this.rejectWaiters(new NotConnectedError("disconnected", reason));
+      return;
+    }
+    this.setState("reconnecting", reason);
+    this.scheduleReconnect(0);
+  }
+
+  private scheduleReconnect(attempt: number): void {
+    const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)] as number;
+    this.reconnectTimer = setTimeout(async () => {
+      if (this.closed) return;
+      try {
+        const session = await this.connectAny();
+        if (this.closed) {
+          session.api.disconnect();
+          return;
+        }
+        this.adopt(session, true);
+      } catch (error) {
+        if (this.closed) return;
+        this.setState(
+          "reconnecting",
+          `${(error as IbkrError).what ?? (error as Error).message} (attempt ${attempt + 1})`,
+        );
+        this.scheduleReconnect(attempt + 1);
+      }
+    }, delay);
+    // A notebook kernel stays alive by itself; a script should not be kept alive by reconnect attempts alone.
+    this.reconnectTimer.unref();
+  }
+
+  private rejectWaiters(error: Error): void {
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(error);
+  }
+
+  /** Disconnects for good: no reconnect, every waiter rejected. */
+  close(reason = "closed by user"): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepaliveTimer);
+    clearTimeout(this.reconnectTimer);
+    const session = this.session;
+    if (session) {
+      session.api.removeAllListeners();
+      session.api.disconnect();
+    }
+    this.setState("disconnected", reason);
+    this.rejectWaiters(new NotConnectedError("disconnected", reason));
+  }
+}
+
+/** Nothing listening on a port: the caller moves on to the next port. */
+class RefusedAttempt extends Error {
+  constructor(
+    readonly port: number,
+    override readonly cause: Error,
+  ) {
+    super(`port ${port}: ${cause.message}`);
+  }
+}
+
+function range(from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}

@@ -1,0 +1,71 @@
+/**
+ * monitor(): what the JupyterLab extension's headless monitor kernel runs (DESIGN decision 3). Its
+ * own client id (default 3), every account's positions, portfolio and P&L, every client's open
+ * orders (polled: TWS pushes order updates only to the client that placed them), and the feed.
+ */
+
+import type { ConnectOptions } from "../connection/options";
+import { connect, type IB } from "../ib";
+import type { FeedPayload } from "./payload";
+import { StateFeed } from "./state-feed";
+
+export interface MonitorOptions extends ConnectOptions {
+  /** How often to refresh every client's open orders (reqAllOpenOrders). Default 2000 ms. */
+  ordersRefreshMs?: number;
+  /** Snapshots per second at most. Default 4. */
+  maxPerSecond?: number;
+  /** Where snapshots go; default: JupyterLab's hidden display channel when running in tslab. */
+  publish?: (payload: FeedPayload) => void;
+}
+
+export interface Monitor {
+  ib: IB;
+  feed: StateFeed;
+  /** Stops polling and the feed, and closes the connection. */
+  stop(): void;
+}
+
+const MONITOR_OPTIONS = new Set(["ordersRefreshMs", "maxPerSecond", "publish"]);
+
+export async function monitor(
+  options: MonitorOptions = {},
+  defaultPublish?: (payload: FeedPayload) => void,
+): Promise<Monitor> {
+  const connectOptions: ConnectOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (!MONITOR_OPTIONS.has(key)) (connectOptions as Record<string, unknown>)[key] = value;
+  }
+  const publish = options.publish ?? defaultPublish;
+  if (!publish) throw new Error("monitor() needs a publish function outside tslab");
+  const ib = await connect({ clientId: 3, ...connectOptions });
+  const feed = new StateFeed(ib, publish, { maxPerSecond: options.maxPerSecond }).start();
+  let stopped = false;
+
+  // Best effort: a refresh that fails (reconnecting, pacing) is retried on the next round; the feed
+  // reports the connection state meanwhile.
+  const refresh = async () => {
+    const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
+    await quietly(ib.openOrders());
+    if (ib.accounts.length === 1) await quietly(ib.portfolio());
+    for (const account of ib.accounts) await quietly(ib.pnl({ account }));
+  };
+  await refresh();
+  const timer = setInterval(() => {
+    if (!stopped && ib.state.state === "connected") void ib.openOrders().catch(() => undefined);
+  }, options.ordersRefreshMs ?? 2000);
+  timer.unref();
+  ib.on("state", (status) => {
+    if (status.state === "connected" && status.reason === "reconnected") void refresh();
+  });
+
+  return {
+    ib,
+    feed,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      feed.stop();
+      ib.close("monitor stopped");
+    },
+  };
+}

@@ -1,0 +1,929 @@
+/**
+ * The IB object: one connection to TWS / IB Gateway and everything an analyst asks of it. Short verbs
+ * (positions, portfolio, quote, bars, buy, sell), typed results, events for live state. Standing
+ * subscriptions (positions, this client's orders, executions, tickers, P&L, account updates) are
+ * restored after every reconnect; orders are never resent and order ids never reused.
+ */
+import { EventEmitter } from "node:events";
+import {
+  type Contract,
+  type ContractDetails,
+  EventName,
+  type ExecutionFilter,
+  type IBApi,
+  type Order,
+  type OrderState,
+} from "@stoqey/ib";
+import { sendTogether } from "./connection/batch";
+import { Connection, type ConnectionStatus, type Session } from "./connection/connection";
+import { type ConnectOptions, describe, type ResolvedOptions, resolveOptions } from "./connection/options";
+import { type ContractInput, contractLabel, toContract } from "./contracts";
+import {
+  IbkrError,
+  InvalidArgumentError,
+  MarketDataLinesError,
+  NoSecurityDefinitionError,
+  NotConnectedError,
+  RequestTimeoutError,
+} from "./errors";
+import { HistoricalPacer } from "./market-data/pacing";
+import { applyTick, emptyQuote, type Quote, Ticker } from "./market-data/ticker";
+import { buildOrder, type OrderOptions, type OrderSpec } from "./orders/order-spec";
+import { Trade } from "./orders/trade";
+import { exchange, RequestRouter } from "./requests";
+import { TradingGuard } from "./safety/guard";
+import { BrokerState, orderKey } from "./state/broker-state";
+import {
+  type AccountValue,
+  DONE_STATUSES,
+  type Fill,
+  type OrderRecord,
+  type PnL,
+  type PortfolioItem,
+  type Position,
+} from "./state/types";
+
+export interface IBEvents {
+  state: [ConnectionStatus];
+  position: [Position];
+  order: [OrderRecord];
+  fill: [Fill];
+  /** TWS notices about the connection or data farms (1100–1102, 2104 …). */
+  notice: [{ code: number; message: string }];
+  /** Errors TWS sent that no pending request claimed. */
+  warning: [IbkrError];
+}
+
+export interface Bar {
+  time: Date;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  wap: number;
+  count: number;
+}
+
+export interface BarsOptions {
+  /** How far back: "1 D", "2 W", "1 M", "1 Y", "3600 S". Default "1 M". */
+  duration?: string;
+  /** Bar size: "1 min", "5 mins", "1 hour", "1 day" … Default "1 day". */
+  barSize?: string;
+  /** TRADES, MIDPOINT, BID, ASK … Default TRADES (MIDPOINT for forex). */
+  what?: string;
+  /** End time "yyyyMMdd HH:mm:ss" (UTC) or a Date; default now. */
+  end?: string | Date;
+  /** Regular trading hours only. Default true. */
+  useRTH?: boolean;
+}
+
+export interface ContractInfo {
+  conId: number;
+  symbol: string;
+  secType: string;
+  localSymbol: string;
+  exchange: string;
+  primaryExchange: string;
+  currency: string;
+  longName: string;
+  minTick: number;
+  multiplier: string;
+  contract: Contract;
+  details: ContractDetails;
+}
+
+export interface WhatIfResult {
+  initMarginChange: number | undefined;
+  maintMarginChange: number | undefined;
+  equityWithLoanChange: number | undefined;
+  commission: number | undefined;
+  commissionCurrency: string | undefined;
+  warningText: string | undefined;
+}
+
+/** Every IB still open in this process, so SIGTERM (a kernel restart) can close them at once. */
+const openConnections = new Set<IB>();
+let sigtermHooked = false;
+
+function hookSigterm(): void {
+  if (sigtermHooked) return;
+  sigtermHooked = true;
+  const onSigterm = () => {
+    for (const ib of openConnections) ib.close("the process is shutting down");
+    process.removeListener("SIGTERM", onSigterm);
+    // Nobody else handles SIGTERM: let it do what it would have done without us.
+    if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM");
+  };
+  process.on("SIGTERM", onSigterm);
+}
+
+const DEFAULT_MARKET_DATA_LINES = 100;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export class IB extends EventEmitter<IBEvents> {
+  readonly options: ResolvedOptions;
+  /** The broker state the library keeps: positions, orders, fills, account values, P&L. */
+  readonly broker = new BrokerState();
+  private readonly connection: Connection;
+  private readonly router = new RequestRouter();
+  private readonly guard: TradingGuard;
+  private readonly pacer = new HistoricalPacer();
+  /** Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing). */
+  private readonly closing = new AbortController();
+  private readonly trades = new Map<number, Trade>();
+  private readonly tickers = new Map<Ticker, number>();
+  private readonly pnlAccounts = new Set<string>();
+  private pnlReqIds = new Map<number, string>();
+  private portfolioAccount: string | undefined;
+  private nextOrderId = 0;
+  private detachSession: () => void = () => {};
+  private positionsLoaded: Promise<void> = Promise.resolve();
+  /** Streaming market-data lines this connection may hold (IB's default is 100). */
+  marketDataLines = DEFAULT_MARKET_DATA_LINES;
+
+  constructor(options: ResolvedOptions) {
+    super();
+    this.options = options;
+    this.guard = new TradingGuard(options);
+    this.connection = new Connection(options);
+    this.connection.on("state", (status) => this.emit("state", status));
+    this.connection.on("notice", (notice) => {
+      this.emit("notice", notice);
+      if (notice.code === 1101) this.restoreSubscriptions();
+    });
+    this.connection.on("ready", (session, { reconnected }) => this.onSession(session, reconnected));
+    this.broker.on("position", (p) => this.emit("position", p));
+    this.broker.on("order", (o) => this.onOrder(o));
+    this.broker.on("fill", (f) => this.onFill(f));
+  }
+
+  /** Connects (first time); resolves once TWS is ready. */
+  async open(): Promise<this> {
+    await this.connection.open();
+    const account = this.options.account;
+    if (account !== undefined && !this.accounts.includes(account)) {
+      this.close("unknown account");
+      throw new InvalidArgumentError(
+        "account",
+        `"${account}" is not managed by this login (accounts: ${this.accounts.join(", ")})`,
+        "Pass one of the listed accounts, or leave account out.",
+      );
+    }
+    openConnections.add(this);
+    hookSigterm();
+    return this;
+  }
+
+  // ── connection ──────────────────────────────────────────────────────────────────────────────
+
+  get state(): ConnectionStatus {
+    return this.connection.state;
+  }
+
+  get accounts(): readonly string[] {
+    return this.connection.state.accounts;
+  }
+
+  get clientId(): number | undefined {
+    return this.connection.state.clientId;
+  }
+
+  get port(): number | undefined {
+    return this.connection.state.port;
+  }
+
+  get serverVersion(): number | undefined {
+    return this.connection.state.serverVersion;
+  }
+
+  /** "TWS" or "IB Gateway", from the port that answered. */
+  get kind(): string {
+    return this.connection.state.kind;
+  }
+
+  /** Whether orders would go to real money (live broker or a non-paper account). */
+  get isLive(): boolean {
+    return this.guard.isLive(this.accounts);
+  }
+
+  /** Resolves when connected (at once if already). */
+  async ready(timeoutMs?: number): Promise<this> {
+    await this.connection.ready(timeoutMs);
+    return this;
+  }
+
+  /** Disconnects for good and stops every subscription. */
+  close(reason = "closed by user"): void {
+    openConnections.delete(this);
+    if (!this.closing.signal.aborted) this.closing.abort(new NotConnectedError("disconnected", reason));
+    for (const ticker of [...this.tickers.keys()]) ticker.stop();
+    this.detachSession();
+    this.connection.close(reason);
+  }
+
+  private api(): IBApi {
+    return this.connection.current().api;
+  }
+
+  /** The account a single-account request or an order uses. */
+  private defaultAccount(field = "account"): string {
+    if (this.options.account) return this.options.account;
+    if (this.accounts.length === 1) return this.accounts[0] as string;
+    throw new InvalidArgumentError(
+      field,
+      `this login manages several accounts (${this.accounts.join(", ")})`,
+      `Say which: { account: "${this.accounts[0]}" }, or connect({ account }).`,
+    );
+  }
+
+  private checkAccount(account: string | undefined, field = "account"): string {
+    if (account === undefined) return this.defaultAccount(field);
+    if (!this.accounts.includes(account)) {
+      throw new InvalidArgumentError(
+        field,
+        `"${account}" is not managed by this login (accounts: ${this.accounts.join(", ")})`,
+        "Pass one of the listed accounts.",
+      );
+    }
+    return account;
+  }
+
+  // ── sessions: wiring and restoring subscriptions ────────────────────────────────────────────
+
+  private onSession(session: Session, reconnected: boolean): void {
+    this.detachSession();
+    const { api } = session;
+    this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
+    const offs = [
+      this.broker.attach(api),
+      this.router.attach(api, (error) => this.emit("warning", error)),
+      listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
+        this.onTick(reqId, tickType, price),
+      ),
+      listen(api, EventName.tickSize, (reqId: number, tickType: number, size?: number) =>
+        this.onTick(reqId, tickType, size),
+      ),
+      listen(api, EventName.pnl, (reqId: number, daily?: number, unrealized?: number, realized?: number) => {
+        const account = this.pnlReqIds.get(reqId);
+        if (account)
+          this.broker.setPnl({ account, dailyPnl: daily, unrealizedPnl: unrealized, realizedPnl: realized });
+      }),
+    ];
+    this.detachSession = () => {
+      for (const off of offs) off();
+    };
+
+    // Positions: a standing subscription; a fresh download replaces what we had.
+    this.broker.resetPositions();
+    this.positionsLoaded = new Promise<void>((resolve) => {
+      api.once(EventName.positionEnd, () => resolve());
+    });
+    // The standing requests go out in one write (see connection/batch.ts).
+    sendTogether(api, () => {
+      api.reqPositions();
+      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
+      api.reqOpenOrders();
+      api.reqExecutions(this.router.allocate(), {});
+      if (session.clientId === 0) api.reqAutoOpenOrders(true);
+      if (reconnected) this.restoreSubscriptions();
+    });
+  }
+
+  /** Re-issues streaming subscriptions on the current session (after a reconnect or 1101). */
+  private restoreSubscriptions(): void {
+    let api: IBApi;
+    try {
+      api = this.api();
+    } catch {
+      return;
+    }
+    for (const ticker of this.tickers.keys()) {
+      const reqId = this.router.allocate();
+      this.tickers.set(ticker, reqId);
+      api.reqMktData(reqId, ticker.quote.contract, "", false, false);
+    }
+    this.pnlReqIds = new Map();
+    for (const account of this.pnlAccounts) this.requestPnl(api, account);
+    if (this.portfolioAccount) api.reqAccountUpdates(true, this.portfolioAccount);
+  }
+
+  private onTick(reqId: number, tickType: number, value: number | undefined): void {
+    for (const [ticker, id] of this.tickers) {
+      if (id === reqId) {
+        ticker.tick(tickType, value);
+        return;
+      }
+    }
+  }
+
+  private onOrder(record: OrderRecord): void {
+    if (record.clientId === this.clientId) this.trades.get(record.orderId)?.update(record);
+    this.emit("order", record);
+  }
+
+  private onFill(fill: Fill): void {
+    if (fill.clientId === this.clientId) this.trades.get(fill.orderId)?.addFill(fill);
+    this.emit("fill", fill);
+  }
+
+  // ── account ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Positions of every account (or one), with IB's average cost. */
+  async positions(options: { account?: string } = {}): Promise<Position[]> {
+    this.api();
+    const account = options.account === undefined ? undefined : this.checkAccount(options.account);
+    await withTimeout(this.positionsLoaded, REQUEST_TIMEOUT_MS, "positions");
+    return [...this.broker.positions.values()]
+      .filter((p) => account === undefined || p.account === account)
+      .sort(byAccountThenSymbol);
+  }
+
+  /**
+   * The portfolio of one account: positions with market price and value, unrealized and realized
+   * P&L. Subscribes to IB's account updates (one account at a time, as IB allows) and keeps them live.
+   */
+  async portfolio(options: { account?: string } = {}): Promise<PortfolioItem[]> {
+    const api = this.api();
+    const account = this.checkAccount(options.account);
+    if (this.portfolioAccount !== account) {
+      await exchange<void>(
+        this.router,
+        api,
+        "portfolio (reqAccountUpdates)",
+        REQUEST_TIMEOUT_MS,
+        (_reqId, done) => {
+          const off = listen(api, EventName.accountDownloadEnd, (name: string) => name === account && done());
+          for (const key of [...this.broker.portfolio.keys()])
+            if (key.startsWith(`${account}/`)) this.broker.portfolio.delete(key);
+          api.reqAccountUpdates(true, account);
+          return off;
+        },
+      );
+      this.portfolioAccount = account;
+    }
+    return [...this.broker.portfolio.values()].filter((p) => p.account === account).sort(byAccountThenSymbol);
+  }
+
+  /** Account values by tag (NetLiquidation, BuyingPower …) for one account, as numbers where they are. */
+  async account(options: { account?: string } = {}): Promise<Record<string, number | string>> {
+    const account = this.checkAccount(options.account);
+    const values = await this.accountSummary();
+    const out: Record<string, number | string> = {};
+    for (const v of values) {
+      if (v.account !== account) continue;
+      const n = Number(v.value);
+      out[v.tag] = v.value !== "" && Number.isFinite(n) ? n : v.value;
+    }
+    return out;
+  }
+
+  /** IB's account summary for every account: one row per account and tag. */
+  async accountSummary(tags = "All"): Promise<AccountValue[]> {
+    const api = this.api();
+    const rows: AccountValue[] = [];
+    await exchange<void>(this.router, api, "accountSummary", REQUEST_TIMEOUT_MS, (reqId, done) => {
+      const offs = [
+        listen(
+          api,
+          EventName.accountSummary,
+          (id: number, account: string, tag: string, value: string, currency: string) => {
+            if (id === reqId) rows.push({ account, tag, value, currency });
+          },
+        ),
+        listen(api, EventName.accountSummaryEnd, (id: number) => {
+          if (id !== reqId) return;
+          api.cancelAccountSummary(reqId);
+          done();
+        }),
+      ];
+      api.reqAccountSummary(reqId, "All", tags);
+      return unlisten(offs);
+    });
+    return rows;
+  }
+
+  /** Daily, unrealized and realized P&L of one account; the subscription stays live. */
+  async pnl(options: { account?: string } = {}): Promise<PnL> {
+    const api = this.api();
+    const account = this.checkAccount(options.account);
+    const known = this.broker.pnl.get(account);
+    if (this.pnlAccounts.has(account) && known) return known;
+    this.pnlAccounts.add(account);
+    return exchange<PnL>(this.router, api, "pnl", REQUEST_TIMEOUT_MS, (_reqId, done) => {
+      const onPnl = (p: PnL) => p.account === account && done(p);
+      this.broker.on("pnl", onPnl);
+      this.requestPnl(api, account);
+      return () => this.broker.off("pnl", onPnl);
+    });
+  }
+
+  private requestPnl(api: IBApi, account: string): void {
+    const reqId = this.router.allocate();
+    this.pnlReqIds.set(reqId, account);
+    api.reqPnL(reqId, account, "");
+  }
+
+  // ── orders and fills ────────────────────────────────────────────────────────────────────────
+
+  /** Every working order of every client (reqAllOpenOrders), this connection's first. */
+  async openOrders(): Promise<OrderRecord[]> {
+    const api = this.api();
+    const seen = new Set<string>();
+    await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done) => {
+      const offs = [
+        listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order, _s: OrderState) => {
+          if (!order.whatIf) seen.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
+        }),
+        listen(api, EventName.openOrderEnd, () => setImmediate(done)),
+      ];
+      api.reqAllOpenOrders();
+      return unlisten(offs);
+    });
+    const mine = this.clientId;
+    return [...seen]
+      .map((key) => this.broker.orders.get(key))
+      .filter((o): o is OrderRecord => o !== undefined && !DONE_STATUSES.has(o.status))
+      .sort((a, b) => Number(b.clientId === mine) - Number(a.clientId === mine) || a.orderId - b.orderId);
+  }
+
+  /** Today's fills (this client's; all clients' for client 0), with commissions. */
+  async fills(filter: ExecutionFilter = {}): Promise<Fill[]> {
+    const api = this.api();
+    const execIds: string[] = [];
+    await exchange<void>(this.router, api, "executions", REQUEST_TIMEOUT_MS, (reqId, done) => {
+      const offs = [
+        listen(api, EventName.execDetails, (id: number, _c: Contract, e: { execId?: string }) => {
+          if (id === reqId && e.execId) execIds.push(e.execId);
+        }),
+        // Each execution's commission report follows it; let the last one land before answering.
+        listen(api, EventName.execDetailsEnd, (id: number) => id === reqId && setImmediate(done)),
+      ];
+      api.reqExecutions(reqId, filter);
+      return unlisten(offs);
+    });
+    return execIds.map((id) => this.broker.fills.get(id)).filter((f): f is Fill => f !== undefined);
+  }
+
+  /** Alias of fills(): IB calls them executions. */
+  executions(filter: ExecutionFilter = {}): Promise<Fill[]> {
+    return this.fills(filter);
+  }
+
+  /** Trades this connection placed, oldest first. */
+  get allTrades(): Trade[] {
+    return [...this.trades.values()];
+  }
+
+  /**
+   * Places an order and resolves once TWS acknowledged it (or throws its rejection). The returned
+   * trade keeps updating: status, fills, commissions.
+   */
+  async placeOrder(contractInput: ContractInput, spec: OrderSpec): Promise<Trade> {
+    const contract = toContract(contractInput);
+    const order = buildOrder(spec);
+    const session = this.connection.current();
+    const account = this.checkAccount(spec.account);
+    this.guard.checkOrder(account, this.accounts);
+    const orderId = this.nextOrderId++;
+    const trade = new Trade(orderId, session.clientId, contract, { ...order, account });
+    this.trades.set(orderId, trade);
+    const acknowledged = new Promise<Trade>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new RequestTimeoutError(`order ${orderId}`, REQUEST_TIMEOUT_MS)),
+        REQUEST_TIMEOUT_MS,
+      );
+      timer.unref();
+      trade.once("status", () => {
+        clearTimeout(timer);
+        resolve(trade);
+      });
+      this.router.onOrderError(orderId, (ibError) => {
+        const error =
+          ibError.code === 200
+            ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, orderId)
+            : ibError;
+        trade.fail(error);
+        // An error before TWS acknowledged the order means it was refused (200 unknown contract, 201,
+        // 103, 110, 387, 434 …; 404 only holds it while shares are located). Reject first: marking
+        // the trade Inactive emits "status", which would otherwise resolve this promise.
+        if (trade.status === "PendingSubmit" && error.code !== 404) {
+          clearTimeout(timer);
+          reject(error);
+          trade.update({ ...pendingRecord(trade), status: "Inactive" });
+        }
+      });
+    });
+    session.api.placeOrder(orderId, contract, trade.order);
+    return acknowledged;
+  }
+
+  /** Buys `quantity`: market, or limit/stop with `limit` / `stop`. */
+  buy(contract: ContractInput, quantity: number, options: OrderOptions = {}): Promise<Trade> {
+    return this.placeOrder(contract, { ...options, side: "BUY", quantity });
+  }
+
+  /** Sells `quantity` (a positive number): market, or limit/stop with `limit` / `stop`. */
+  sell(contract: ContractInput, quantity: number, options: OrderOptions = {}): Promise<Trade> {
+    return this.placeOrder(contract, { ...options, side: "SELL", quantity });
+  }
+
+  /** Cancels one of this connection's orders; resolves with the trade once TWS confirms. */
+  async cancelOrder(target: Trade | number): Promise<Trade> {
+    const orderId = typeof target === "number" ? target : target.orderId;
+    if (!Number.isInteger(orderId) || orderId <= 0) {
+      throw new InvalidArgumentError(
+        "orderId",
+        `must be a positive whole number, got ${describe(orderId)}`,
+        "Pass a trade returned by buy/sell/placeOrder, or its orderId.",
+      );
+    }
+    const trade = this.trades.get(orderId);
+    const api = this.api();
+    // A cancel changes orders too: refused when read-only, on an account mismatch, or live without allowLive.
+    this.guard.checkChange(this.accounts, trade?.order.account || undefined);
+    if (trade?.isDone) return trade;
+    return new Promise<Trade>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new RequestTimeoutError(`cancel of order ${orderId}`, REQUEST_TIMEOUT_MS)),
+        REQUEST_TIMEOUT_MS,
+      );
+      timer.unref();
+      const off = this.router.onOrderError(orderId, (error) => {
+        if (error.code === 202 && trade) return; // the confirmation; the status follows
+        if (trade) trade.fail(error);
+        if (error.code === 202 || error.code === 10147 || error.code === 10148) {
+          clearTimeout(timer);
+          off();
+          if (error.code === 202 || !trade) reject(error);
+          else resolve(trade);
+        }
+      });
+      trade?.done().then((t) => {
+        clearTimeout(timer);
+        off();
+        resolve(t);
+      });
+      api.cancelOrder(orderId);
+    });
+  }
+
+  /** reqGlobalCancel: cancels every working order of every client and TWS. Needs trading enabled. */
+  async cancelAll(): Promise<void> {
+    const api = this.api();
+    this.guard.checkChange(this.accounts);
+    api.reqGlobalCancel();
+  }
+
+  /** Margin and commission impact of an order, without placing it. */
+  async whatIf(contractInput: ContractInput, spec: OrderSpec): Promise<WhatIfResult> {
+    const contract = toContract(contractInput);
+    const order = buildOrder(spec);
+    const session = this.connection.current();
+    const account = this.checkAccount(spec.account);
+    this.guard.checkOrder(account, this.accounts);
+    const orderId = this.nextOrderId++;
+    const api = session.api;
+    return new Promise<WhatIfResult>((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(new RequestTimeoutError(`whatIf order ${orderId}`, REQUEST_TIMEOUT_MS)),
+        REQUEST_TIMEOUT_MS,
+      );
+      timer.unref();
+      const offError = this.router.onOrderError(orderId, (error) => finish(error));
+      const offOpen = listen(
+        api,
+        EventName.openOrder,
+        (id: number, _c: Contract, _o: Order, state: OrderState) => {
+          if (id !== orderId) return;
+          finish(undefined, {
+            initMarginChange: num(state.initMarginChange),
+            maintMarginChange: num(state.maintMarginChange),
+            equityWithLoanChange: num(state.equityWithLoanChange),
+            commission: state.commission,
+            commissionCurrency: state.commissionCurrency,
+            warningText: state.warningText || undefined,
+          });
+        },
+      );
+      const finish = (error: Error | undefined, result?: WhatIfResult) => {
+        clearTimeout(timer);
+        offError();
+        offOpen();
+        if (error) reject(error);
+        else resolve(result as WhatIfResult);
+      };
+      api.placeOrder(orderId, contract, { ...order, account, whatIf: true });
+    });
+  }
+
+  // ── contracts and market data ───────────────────────────────────────────────────────────────
+
+  /** Every contract matching the input (a symbol across security types, or a partial contract). */
+  async search(input: ContractInput): Promise<ContractInfo[]> {
+    const spec = typeof input === "string" ? { symbol: input.trim().toUpperCase() } : toContract(input);
+    return this.contractDetails(spec);
+  }
+
+  /** The one contract the input means, with its details; throws if none or several match. */
+  async contract(input: ContractInput): Promise<ContractInfo> {
+    const spec = toContract(input);
+    const matches = await this.contractDetails(spec);
+    if (matches.length > 1) {
+      throw new InvalidArgumentError(
+        "contract",
+        `"${contractLabel(spec)}" matches ${matches.length} contracts (${matches.map((m) => `${m.localSymbol} ${m.secType} ${m.exchange}`).join("; ")})`,
+        "Add secType, exchange, currency or lastTradeDateOrContractMonth to say which, or pass its conId.",
+      );
+    }
+    return matches[0] as ContractInfo;
+  }
+
+  private async contractDetails(spec: Contract): Promise<ContractInfo[]> {
+    const api = this.api();
+    const found: ContractDetails[] = [];
+    await exchange<void>(
+      this.router,
+      api,
+      `contract ${contractLabel(spec)}`,
+      REQUEST_TIMEOUT_MS,
+      (reqId, done, fail) => {
+        const offs = [
+          listen(
+            api,
+            EventName.contractDetails,
+            (id: number, details: ContractDetails) => id === reqId && found.push(details),
+          ),
+          listen(api, EventName.contractDetailsEnd, (id: number) => id === reqId && done()),
+        ];
+        this.router.onRequestError(reqId, (error) =>
+          fail(error.code === 200 ? new NoSecurityDefinitionError(`"${contractLabel(spec)}"`, reqId) : error),
+        );
+        api.reqContractDetails(reqId, spec);
+        return unlisten(offs);
+      },
+    );
+    return found.map(toContractInfo);
+  }
+
+  /** A snapshot quote: bid, ask, last, sizes, volume, day range. */
+  async quote(input: ContractInput): Promise<Quote> {
+    const contract = toContract(input);
+    const api = this.api();
+    const quote = emptyQuote(contract);
+    await exchange<void>(
+      this.router,
+      api,
+      `quote ${contractLabel(contract)}`,
+      REQUEST_TIMEOUT_MS,
+      (reqId, done, fail) => {
+        const offs = [
+          listen(
+            api,
+            EventName.tickPrice,
+            (id: number, type: number, price?: number) => id === reqId && applyTick(quote, type, price),
+          ),
+          listen(
+            api,
+            EventName.tickSize,
+            (id: number, type: number, size?: number) => id === reqId && applyTick(quote, type, size),
+          ),
+          listen(api, EventName.tickSnapshotEnd, (id: number) => id === reqId && done()),
+        ];
+        this.router.onRequestError(reqId, (error) =>
+          fail(
+            error.code === 200 ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, reqId) : error,
+          ),
+        );
+        api.reqMktData(reqId, contract, "", true, false);
+        return unlisten(offs);
+      },
+    );
+    return quote;
+  }
+
+  /** Snapshot quotes of several instruments, in order. */
+  async quotes(inputs: readonly ContractInput[]): Promise<Quote[]> {
+    if (!Array.isArray(inputs)) {
+      throw new InvalidArgumentError(
+        "quotes",
+        `expects a list, got ${describe(inputs)}`,
+        'Pass ["AAPL", "MSFT"].',
+      );
+    }
+    // Every input is checked before the first request goes out.
+    const contracts = inputs.map((input, i) => toContract(input, `quotes[${i}]`));
+    return Promise.all(contracts.map((contract) => this.quote(contract)));
+  }
+
+  /** A streaming quote that updates in place; `ticker.stop()` frees its market-data line. */
+  ticker(input: ContractInput): Ticker {
+    const contract = toContract(input);
+    const api = this.api();
+    if (this.tickers.size >= this.marketDataLines) throw new MarketDataLinesError(this.marketDataLines);
+    const ticker = new Ticker(contract, (t) => {
+      const reqId = this.tickers.get(t);
+      this.tickers.delete(t);
+      if (reqId !== undefined) {
+        try {
+          this.api().cancelMktData(reqId);
+        } catch {
+          // Not connected: the subscription died with the connection.
+        }
+      }
+    });
+    const reqId = this.router.allocate();
+    this.tickers.set(ticker, reqId);
+    this.router.onRequestError(reqId, (error) => {
+      this.emit("warning", error);
+      if (error.code === 200 || error.code === 101) ticker.stop();
+    });
+    api.reqMktData(reqId, contract, "", false, false);
+    return ticker;
+  }
+
+  /** Streaming tickers in use. */
+  get activeTickers(): Ticker[] {
+    return [...this.tickers.keys()];
+  }
+
+  /** Historical bars; waits as IB's pacing rules require rather than getting refused. */
+  async bars(input: ContractInput, options: BarsOptions = {}): Promise<Bar[]> {
+    const contract = toContract(input);
+    const duration = options.duration ?? "1 M";
+    const barSize = options.barSize ?? "1 day";
+    const what = options.what ?? (contract.secType === "CASH" ? "MIDPOINT" : "TRADES");
+    if (!/^\d+ [SDWMY]$/.test(duration)) {
+      throw new InvalidArgumentError(
+        "duration",
+        `${describe(duration)} is not an IB duration`,
+        'Use "<n> <unit>" with unit S, D, W, M or Y, e.g. "1 M".',
+      );
+    }
+    const end = options.end instanceof Date ? formatUtc(options.end) : (options.end ?? "");
+    const key = [contractLabel(contract), end, duration, barSize, what, options.useRTH ?? true].join("|");
+    await this.pacer.wait(key, contractLabel(contract), this.closing.signal);
+    const api = this.api();
+    const bars: Bar[] = [];
+    await exchange<void>(this.router, api, `bars ${contractLabel(contract)}`, 60_000, (reqId, done, fail) => {
+      const off = listen(
+        api,
+        EventName.historicalData,
+        (
+          id: number,
+          time: string,
+          open: number,
+          high: number,
+          low: number,
+          close: number,
+          volume: number,
+          count: number,
+          wap: number,
+        ) => {
+          if (id !== reqId) return;
+          if (time.startsWith("finished")) return done();
+          bars.push({ time: parseBarTime(time), open, high, low, close, volume, wap, count });
+        },
+      );
+      this.router.onRequestError(reqId, (error) =>
+        fail(
+          error.code === 200 ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, reqId) : error,
+        ),
+      );
+      api.reqHistoricalData(
+        reqId,
+        contract,
+        end,
+        duration,
+        barSize as never,
+        what as never,
+        options.useRTH === false ? 0 : 1,
+        2,
+        false,
+      );
+      return off;
+    });
+    return bars;
+  }
+}
+
+/** Connects to TWS / IB Gateway and resolves once it is ready. */
+export async function connect(options: ConnectOptions = {}): Promise<IB> {
+  const ib = new IB(resolveOptions(options));
+  return ib.open();
+}
+
+function listen(api: IBApi, event: EventName, listener: (...args: never[]) => unknown): () => void {
+  const emitter = api as unknown as EventEmitter;
+  const l = listener as (...args: unknown[]) => void;
+  emitter.on(event, l);
+  return () => emitter.off(event, l);
+}
+
+function unlisten(offs: ReadonlyArray<() => void>): () => void {
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new RequestTimeoutError(what, ms)), ms);
+    timer.unref();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function byAccountThenSymbol(
+  a: { account: string; symbol: string; localSymbol: string },
+  b: typeof a,
+): number {
+  return (
+    a.account.localeCompare(b.account) ||
+    a.symbol.localeCompare(b.symbol) ||
+    a.localSymbol.localeCompare(b.localSymbol)
+  );
+}
+
+function toContractInfo(d: ContractDetails): ContractInfo {
+  const c = d.contract;
+  return {
+    conId: c.conId ?? 0,
+    symbol: c.symbol ?? "",
+    secType: String(c.secType ?? ""),
+    localSymbol: c.localSymbol ?? "",
+    exchange: c.exchange ?? "",
+    primaryExchange: c.primaryExch ?? "",
+    currency: c.currency ?? "",
+    longName: d.longName ?? "",
+    minTick: d.minTick ?? 0,
+    multiplier: c.multiplier === undefined ? "" : String(c.multiplier),
+    contract: c,
+    details: d,
+  };
+}
+
+function pendingRecord(trade: Trade): OrderRecord {
+  return {
+    orderId: trade.orderId,
+    clientId: trade.clientId,
+    permId: trade.permId,
+    account: trade.order.account ?? "",
+    symbol: trade.contract.symbol ?? "",
+    secType: String(trade.contract.secType ?? ""),
+    action: trade.order.action as "BUY" | "SELL",
+    quantity: trade.order.totalQuantity ?? 0,
+    orderType: String(trade.order.orderType ?? ""),
+    lmtPrice: trade.order.lmtPrice,
+    auxPrice: trade.order.auxPrice,
+    tif: String(trade.order.tif ?? ""),
+    status: trade.status,
+    filled: trade.filled,
+    remaining: trade.remaining,
+    avgFillPrice: trade.avgFillPrice,
+    lastFillPrice: 0,
+    whyHeld: "",
+    updatedAt: new Date(),
+    contract: trade.contract,
+  };
+}
+
+function num(text: string | number | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** "yyyyMMdd HH:mm:ss UTC" for an end time: explicit about the zone, as IB asks. */
+function formatUtc(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} UTC`;
+}
+
+/** Bars come as epoch seconds (formatDate 2) for intraday sizes and "yyyyMMdd" for daily ones. */
+export function parseBarTime(text: string): Date {
+  if (/^\d{9,}$/.test(text)) return new Date(Number(text) * 1000);
+  const m = /^(\d{4})(\d{2})(\d{2})(?:\s+(\d{2}):(\d{2}):(\d{2}))?/.exec(text);
+  if (!m) return new Date(Number.NaN);
+  return new Date(
+    Date.UTC(
+      Number(m[1]),
+      Number(m[2]) - 1,
+      Number(m[3]),
+      Number(m[4] ?? 0),
+      Number(m[5] ?? 0),
+      Number(m[6] ?? 0),
+    ),
+  );
+}
+
+export { IbkrError };

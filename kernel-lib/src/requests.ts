@@ -1,0 +1,84 @@
+/**
+ * Request ids and the routing of TWS errors to the request or order they belong to. Request ids
+ * come from a range far above order ids, so an order error can never be mistaken for a failed
+ * request (IBApiNext routes by id alone and kills unrelated subscriptions that way).
+ */
+import { EventName, type IBApi } from "@stoqey/ib";
+import { fromIbError, type IbkrError, isNotice, RequestTimeoutError } from "./errors";
+
+/** First request id; order ids (from nextValidId) stay far below it in practice. */
+const REQUEST_ID_BASE = 1_000_000_000;
+
+export type ErrorHandler = (error: IbkrError) => void;
+
+export class RequestRouter {
+  private nextReqId = REQUEST_ID_BASE;
+  private readonly requests = new Map<number, ErrorHandler>();
+  private readonly orders = new Map<number, ErrorHandler>();
+
+  allocate(): number {
+    this.nextReqId += 1;
+    return this.nextReqId;
+  }
+
+  /** Routes errors for `reqId` to `handler` until the returned function is called. */
+  onRequestError(reqId: number, handler: ErrorHandler): () => void {
+    this.requests.set(reqId, handler);
+    return () => this.requests.delete(reqId);
+  }
+
+  onOrderError(orderId: number, handler: ErrorHandler): () => void {
+    this.orders.set(orderId, handler);
+    return () => this.orders.delete(orderId);
+  }
+
+  /** Listens to a session's errors; returns the function that stops listening. */
+  attach(api: IBApi, unrouted: (error: IbkrError) => void): () => void {
+    const listener = (error: Error, code: number, reqId: number) => {
+      if (reqId === undefined || reqId < 0) return; // connection-level: the Connection handles those
+      const ibError = fromIbError(code, error?.message ?? String(error), reqId);
+      const handler = this.requests.get(reqId) ?? this.orders.get(reqId);
+      if (handler && !isNotice(code)) handler(ibError);
+      else unrouted(ibError);
+    };
+    api.on(EventName.error, listener);
+    return () => api.off(EventName.error, listener);
+  }
+}
+
+/**
+ * Runs one request/response exchange: `start` sends the request and wires listeners, calling
+ * `done` with the result or `fail` with an error; errors TWS sends for the request id fail it too.
+ * Listeners are removed however it ends.
+ */
+export function exchange<T>(
+  router: RequestRouter,
+  api: IBApi,
+  what: string,
+  timeoutMs: number,
+  start: (reqId: number, done: (value: T) => void, fail: (error: Error) => void) => () => void,
+): Promise<T> {
+  const reqId = router.allocate();
+  return new Promise<T>((resolve, reject) => {
+    let cleanup: () => void = () => {};
+    let settled = false;
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      offError();
+      offDisconnect();
+      cleanup();
+      action();
+    };
+    const done = (value: T) => settle(() => resolve(value));
+    const fail = (error: Error) => settle(() => reject(error));
+    const timer = setTimeout(() => fail(new RequestTimeoutError(what, timeoutMs)), timeoutMs);
+    timer.unref();
+    const offError = router.onRequestError(reqId, fail);
+    const onDisconnect = () => fail(new RequestTimeoutError(`${what} (the connection dropped)`, 0));
+    api.once(EventName.disconnected, onDisconnect);
+    const offDisconnect = () => api.off(EventName.disconnected, onDisconnect);
+    cleanup = start(reqId, done, fail);
+  });
+}

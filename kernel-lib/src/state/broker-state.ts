@@ -1,0 +1,310 @@
+/**
+ * The broker state the library keeps itself (DESIGN decision 7): positions by account and conId,
+ * orders by client and order id, fills by execId, account values, portfolio and P&L. It listens to
+ * each session's IBApi events; a new session after a reconnect feeds the same state, and a fill
+ * reported twice (live, then again by reqExecutions) is counted once.
+ */
+import { EventEmitter } from "node:events";
+import {
+  type CommissionReport,
+  type Contract,
+  EventName,
+  type Execution,
+  type IBApi,
+  type Order,
+  type OrderState,
+} from "@stoqey/ib";
+import type { AccountValue, Fill, OrderRecord, OrderSide, PnL, PortfolioItem, Position } from "./types";
+
+export interface BrokerStateEvents {
+  position: [Position];
+  order: [OrderRecord];
+  fill: [Fill];
+  accountValue: [AccountValue];
+  portfolio: [PortfolioItem];
+  pnl: [PnL];
+}
+
+/** An order is one client's order id; manual TWS orders (id 0) are told apart by permId. */
+export function orderKey(clientId: number, orderId: number, permId: number): string {
+  return orderId > 0 ? `${clientId}/${orderId}` : `perm/${permId}`;
+}
+
+const positionKey = (account: string, conId: number | undefined) => `${account}/${conId ?? 0}`;
+
+/** IB writes execution times as "yyyyMMdd  HH:mm:ss" (or with a zone name); read them as UTC unless zoned. */
+export function parseExecutionTime(text: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})[\s-]+(\d{2}):(\d{2}):(\d{2})/.exec(text.trim());
+  if (!m) return new Date(Number.NaN);
+  const [, y, mo, d, h, mi, s] = m;
+  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+}
+
+export class BrokerState extends EventEmitter<BrokerStateEvents> {
+  readonly positions = new Map<string, Position>();
+  readonly orders = new Map<string, OrderRecord>();
+  readonly fills = new Map<string, Fill>();
+  readonly accountValues = new Map<string, AccountValue>();
+  readonly portfolio = new Map<string, PortfolioItem>();
+  readonly pnl = new Map<string, PnL>();
+  /** Commission reports that arrived before their execution (TWS sends execution first, but be safe). */
+  private readonly pendingCommissions = new Map<string, CommissionReport>();
+
+  /** Feeds this state from a session; returns the function that stops listening. */
+  attach(api: IBApi): () => void {
+    const on = <A extends unknown[]>(event: EventName, listener: (...args: A) => void) => {
+      const l = listener as (...args: unknown[]) => void;
+      (api as unknown as EventEmitter).on(event, l);
+      return () => (api as unknown as EventEmitter).off(event, l);
+    };
+    const offs = [
+      on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) =>
+        this.onPosition(account, contract, pos, avgCost ?? 0),
+      ),
+      on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) =>
+        this.onOpenOrder(orderId, contract, order, state),
+      ),
+      on(
+        EventName.orderStatus,
+        (
+          orderId: number,
+          status: string,
+          filled: number,
+          remaining: number,
+          avgFillPrice: number,
+          permId?: number,
+          _parentId?: number,
+          lastFillPrice?: number,
+          clientId?: number,
+          whyHeld?: string,
+        ) =>
+          this.onOrderStatus({
+            orderId,
+            status,
+            filled,
+            remaining,
+            avgFillPrice,
+            permId: permId ?? 0,
+            lastFillPrice: lastFillPrice ?? 0,
+            clientId: clientId ?? 0,
+            whyHeld: whyHeld ?? "",
+          }),
+      ),
+      on(EventName.execDetails, (_reqId: number, contract: Contract, execution: Execution) =>
+        this.onExecution(contract, execution),
+      ),
+      on(EventName.commissionReport, (report: CommissionReport) => this.onCommission(report)),
+      on(EventName.updateAccountValue, (tag: string, value: string, currency: string, account: string) =>
+        this.onAccountValue({ account, tag, value, currency }),
+      ),
+      on(
+        EventName.accountSummary,
+        (_reqId: number, account: string, tag: string, value: string, currency: string) =>
+          this.onAccountValue({ account, tag, value, currency }),
+      ),
+      on(
+        EventName.updatePortfolio,
+        (
+          contract: Contract,
+          pos: number,
+          marketPrice: number,
+          marketValue: number,
+          avgCost?: number,
+          unrealizedPnl?: number,
+          realizedPnl?: number,
+          account?: string,
+        ) =>
+          this.onPortfolio({
+            account: account ?? "",
+            symbol: contract.symbol ?? "",
+            secType: String(contract.secType ?? ""),
+            localSymbol: contract.localSymbol ?? contract.symbol ?? "",
+            currency: contract.currency ?? "",
+            quantity: pos,
+            marketPrice,
+            marketValue,
+            avgCost: avgCost ?? 0,
+            unrealizedPnl: unrealizedPnl ?? 0,
+            realizedPnl: realizedPnl ?? 0,
+            contract,
+          }),
+      ),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  private onPosition(account: string, contract: Contract, quantity: number, avgCost: number): void {
+    const key = positionKey(account, contract.conId);
+    const position: Position = {
+      account,
+      symbol: contract.symbol ?? "",
+      secType: String(contract.secType ?? ""),
+      localSymbol: contract.localSymbol ?? contract.symbol ?? "",
+      currency: contract.currency ?? "",
+      quantity,
+      avgCost,
+      contract,
+    };
+    if (quantity === 0) this.positions.delete(key);
+    else this.positions.set(key, position);
+    this.emit("position", position);
+  }
+
+  /** Replaces the positions of a fresh reqPositions download (positions closed meanwhile disappear). */
+  resetPositions(): void {
+    this.positions.clear();
+  }
+
+  private onOpenOrder(orderId: number, contract: Contract, order: Order, state: OrderState): void {
+    if (order.whatIf) return; // a preview, not an order
+    const clientId = order.clientId ?? 0;
+    const permId = order.permId ?? 0;
+    const key = orderKey(clientId, orderId, permId);
+    const previous = this.orders.get(key);
+    const record: OrderRecord = {
+      orderId,
+      clientId,
+      permId,
+      account: order.account ?? previous?.account ?? "",
+      symbol: contract.symbol ?? "",
+      secType: String(contract.secType ?? ""),
+      action: String(order.action ?? "BUY") as OrderSide,
+      quantity: order.totalQuantity ?? 0,
+      orderType: String(order.orderType ?? ""),
+      lmtPrice: order.lmtPrice,
+      auxPrice: order.auxPrice,
+      tif: String(order.tif ?? ""),
+      status: state.status ?? previous?.status ?? "",
+      filled: previous?.filled ?? 0,
+      remaining: previous?.remaining ?? order.totalQuantity ?? 0,
+      avgFillPrice: previous?.avgFillPrice ?? 0,
+      lastFillPrice: previous?.lastFillPrice ?? 0,
+      whyHeld: previous?.whyHeld ?? "",
+      updatedAt: new Date(),
+      contract,
+    };
+    this.orders.set(key, record);
+    this.emit("order", record);
+  }
+
+  private onOrderStatus(s: {
+    orderId: number;
+    status: string;
+    filled: number;
+    remaining: number;
+    avgFillPrice: number;
+    permId: number;
+    lastFillPrice: number;
+    clientId: number;
+    whyHeld: string;
+  }): void {
+    const key = orderKey(s.clientId, s.orderId, s.permId);
+    const record = this.orders.get(key);
+    if (!record) return; // TWS sends openOrder first; a status without it carries too little to show
+    Object.assign(record, {
+      status: s.status,
+      filled: s.filled,
+      remaining: s.remaining,
+      avgFillPrice: s.avgFillPrice,
+      lastFillPrice: s.lastFillPrice,
+      whyHeld: s.whyHeld,
+      permId: s.permId || record.permId,
+      updatedAt: new Date(),
+    });
+    this.emit("order", record);
+  }
+
+  private onExecution(contract: Contract, e: Execution): void {
+    const execId = e.execId ?? "";
+    if (execId === "") return;
+    const known = this.fills.get(execId);
+    const fill: Fill = {
+      execId,
+      orderId: e.orderId ?? 0,
+      permId: e.permId ?? 0,
+      clientId: e.clientId ?? 0,
+      account: e.acctNumber ?? "",
+      symbol: contract.symbol ?? "",
+      secType: String(contract.secType ?? ""),
+      side: e.side === "SLD" ? "SELL" : "BUY",
+      quantity: e.shares ?? 0,
+      price: e.price ?? 0,
+      cumQuantity: e.cumQty ?? 0,
+      time: parseExecutionTime(e.time ?? ""),
+      exchange: e.exchange ?? "",
+      commission: known?.commission,
+      commissionCurrency: known?.commissionCurrency,
+      realizedPnl: known?.realizedPnl,
+      contract,
+    };
+    const pending = this.pendingCommissions.get(execId);
+    if (pending) {
+      this.pendingCommissions.delete(execId);
+      applyCommission(fill, pending);
+    }
+    this.fills.set(execId, fill);
+    if (!known) {
+      this.emit("fill", fill);
+      this.applyExecution(fill, e.avgPrice);
+    }
+  }
+
+  /**
+   * Brings the order an execution belongs to up to date. Usually an orderStatus follows and says the
+   * same; but an order that filled while the connection was down is no longer open after the
+   * reconnect, so reqOpenOrders says nothing of it and its executions are all there is.
+   */
+  private applyExecution(fill: Fill, avgPrice: number | undefined): void {
+    const record = this.orders.get(orderKey(fill.clientId, fill.orderId, fill.permId));
+    if (!record || fill.cumQuantity <= record.filled) return;
+    const before = record.filled;
+    record.avgFillPrice =
+      avgPrice !== undefined && avgPrice > 0
+        ? avgPrice
+        : (record.avgFillPrice * before + fill.price * (fill.cumQuantity - before)) / fill.cumQuantity;
+    record.filled = fill.cumQuantity;
+    record.remaining = Math.max(0, record.quantity - fill.cumQuantity);
+    record.lastFillPrice = fill.price;
+    if (record.remaining === 0) record.status = "Filled";
+    record.updatedAt = new Date();
+    this.emit("order", record);
+  }
+
+  private onCommission(report: CommissionReport): void {
+    const execId = report.execId ?? "";
+    const fill = this.fills.get(execId);
+    if (!fill) {
+      this.pendingCommissions.set(execId, report);
+      return;
+    }
+    const first = fill.commission === undefined;
+    applyCommission(fill, report);
+    if (first) this.emit("fill", fill);
+  }
+
+  private onAccountValue(value: AccountValue): void {
+    this.accountValues.set(`${value.account}/${value.tag}/${value.currency}`, value);
+    this.emit("accountValue", value);
+  }
+
+  private onPortfolio(item: PortfolioItem): void {
+    const key = positionKey(item.account, item.contract.conId);
+    if (item.quantity === 0) this.portfolio.delete(key);
+    else this.portfolio.set(key, item);
+    this.emit("portfolio", item);
+  }
+
+  /** P&L arrives by request id; the owner maps it to the account. */
+  setPnl(pnl: PnL): void {
+    this.pnl.set(pnl.account, pnl);
+    this.emit("pnl", pnl);
+  }
+}
+
+function applyCommission(fill: Fill, report: CommissionReport): void {
+  fill.commission = report.commission;
+  fill.commissionCurrency = report.currency;
+  fill.realizedPnl = report.realizedPNL;
+}

@@ -1,0 +1,45 @@
+/**
+ * monitor(): the extension's monitor kernel entry. Its own client id, every client's orders, and
+ * the feed running.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { connect, type IB } from "../../src";
+import { type Monitor, monitor } from "../../src/feed/monitor";
+import type { FeedPayload } from "../../src/feed/payload";
+import { TwsSimulator } from "../../src/simulator";
+import { sleep } from "../support/ib-client";
+
+let sim: TwsSimulator;
+let mon: Monitor | undefined;
+let trader: IB | undefined;
+
+afterEach(async () => {
+  mon?.stop();
+  trader?.close();
+  await sim?.close();
+});
+
+describe("monitor", () => {
+  it("connects as client 3 and shows orders another client places, with account values", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, accountUpdateIntervalMs: 0 });
+    const payloads: FeedPayload[] = [];
+    mon = await monitor({ port: sim.port, ordersRefreshMs: 100, publish: (p) => payloads.push(p) });
+    expect(mon.ib.clientId).toBe(3);
+    trader = await connect({ port: sim.port, clientId: 2, trading: true });
+    const trade = await trader.buy("AAPL", 3, { limit: 100 });
+    await sleep(500);
+    const last = payloads.at(-1) as FeedPayload;
+    expect(last.source.clientId).toBe(3);
+    expect(last.orders).toContainEqual(
+      expect.objectContaining({ orderId: trade.orderId, clientId: 2, status: "Submitted" }),
+    );
+    expect(last.account[0]?.netLiquidation).toBeGreaterThan(0);
+    expect(last.connection.trading).toBe(false);
+  });
+
+  it("refuses to start without a place to publish outside a notebook", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0 });
+    await expect(monitor({ port: sim.port })).rejects.toThrow(/publish/);
+    expect(sim.clients()).toHaveLength(0);
+  });
+});
