@@ -6,12 +6,18 @@ VENV := .venv
 PYTHON ?= python3
 NPM_STAMP := node_modules/.install-stamp
 VENV_STAMP := $(VENV)/.install-stamp
+LAB_STAMP := labextension/node_modules/.install-stamp
 DEMO_PORT ?= 7497
 
 .PHONY: demo test bench sim clean
 
 $(NPM_STAMP): package.json package-lock.json kernel-lib/package.json
 	npm ci --no-audit --no-fund
+	@touch $@
+
+# The JupyterLab extension is its own npm project: JupyterLab's tree stays out of the library's install.
+$(LAB_STAMP): labextension/package.json labextension/package-lock.json
+	npm --prefix labextension ci --no-audit --no-fund
 	@touch $@
 
 $(VENV_STAMP): test/python/requirements.txt
@@ -25,8 +31,11 @@ demo: $(NPM_STAMP)
 	node kernel-lib/dist/simulator/cli.js --port $(DEMO_PORT) --scenario notebooks/demo-account.json
 
 ## Every test: lint and format, types, unit and end-to-end tests, and the Python decoder checks.
-test: $(NPM_STAMP) $(VENV_STAMP)
+test: $(NPM_STAMP) $(LAB_STAMP) $(VENV_STAMP)
 	npm test
+	npm --prefix labextension run typecheck
+	npm --prefix labextension test
+	npm --prefix labextension run build
 	$(VENV)/bin/python test/python/check_decoders.py
 
 ## Benchmarks (figures printed, baselines measured in the same run).
@@ -34,4 +43,4 @@ bench: $(NPM_STAMP)
 	npm run bench
 
 clean:
-	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist $(VENV)
+	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist labextension/node_modules labextension/lib $(VENV)
