@@ -7,6 +7,7 @@ PYTHON ?= python3
 NPM_STAMP := node_modules/.install-stamp
 VENV_STAMP := $(VENV)/.install-stamp
 LAB_STAMP := labextension/node_modules/.install-stamp
+TSLAB_STAMP := test/tslab/node_modules/.install-stamp
 DEMO_PORT ?= 7497
 
 .PHONY: demo test bench sim clean
@@ -20,6 +21,11 @@ $(LAB_STAMP): labextension/package.json labextension/package-lock.json
 	npm --prefix labextension ci --no-audit --no-fund
 	@touch $@
 
+# tslab (the TypeScript kernel) in its own folder: its TypeScript fork must not shadow the workspace's tsc.
+$(TSLAB_STAMP): test/tslab/package.json test/tslab/package-lock.json
+	npm ci --prefix test/tslab --no-audit --no-fund
+	@touch $@
+
 $(VENV_STAMP): test/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r test/python/requirements.txt
@@ -31,16 +37,17 @@ demo: $(NPM_STAMP)
 	node kernel-lib/dist/simulator/cli.js --port $(DEMO_PORT) --scenario notebooks/demo-account.json
 
 ## Every test: lint and format, types, unit and end-to-end tests, and the Python decoder checks.
-test: $(NPM_STAMP) $(LAB_STAMP) $(VENV_STAMP)
+test: $(NPM_STAMP) $(LAB_STAMP) $(TSLAB_STAMP) $(VENV_STAMP)
 	npm test
 	npm --prefix labextension run typecheck
 	npm --prefix labextension test
 	npm --prefix labextension run build
 	$(VENV)/bin/python test/python/check_decoders.py
+	$(VENV)/bin/python test/python/check_tslab_kernel.py
 
 ## Benchmarks (figures printed, baselines measured in the same run).
 bench: $(NPM_STAMP)
 	npm run bench
 
 clean:
-	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist labextension/node_modules labextension/lib $(VENV)
+	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist labextension/node_modules labextension/lib test/tslab/node_modules $(VENV)

@@ -5,6 +5,7 @@
  * restored after every reconnect; orders are never resent and order ids never reused.
  */
 import { EventEmitter } from "node:events";
+import { type InspectOptionsStylized, inspect } from "node:util";
 import {
   type Contract,
   type ContractDetails,
@@ -19,6 +20,27 @@ import { Connection, type ConnectionStatus, type Session } from "./connection/co
 import { type ConnectOptions, describe, type ResolvedOptions, resolveOptions } from "./connection/options";
 import { type ContractInput, contractLabel, toContract } from "./contracts";
 import {
+  asAccount,
+  asAccountSummary,
+  asBars,
+  asContract,
+  asContracts,
+  asFills,
+  asOpenOrders,
+  asPnl,
+  asPortfolio,
+  asPositions,
+  asQuote,
+  asQuotes,
+  asTrade,
+  asTrades,
+  asWhatIf,
+  type Displayable,
+  inspectConnection,
+  showConnection,
+} from "./display/results";
+import { isTslab, publishHidden } from "./display/tslab";
+import {
   IbkrError,
   InvalidArgumentError,
   MarketDataLinesError,
@@ -26,6 +48,8 @@ import {
   NotConnectedError,
   RequestTimeoutError,
 } from "./errors";
+import { FEED_MIME_TYPE } from "./feed/payload";
+import { StateFeed } from "./feed/state-feed";
 import { HistoricalPacer } from "./market-data/pacing";
 import { applyTick, emptyQuote, type Quote, Ticker } from "./market-data/ticker";
 import { buildOrder, type OrderOptions, type OrderSpec } from "./orders/order-spec";
@@ -52,6 +76,8 @@ export interface IBEvents {
   notice: [{ code: number; message: string }];
   /** Errors TWS sent that no pending request claimed. */
   warning: [IbkrError];
+  /** close() was called: the connection is gone for good. */
+  closed: [];
 }
 
 export interface Bar {
@@ -135,6 +161,8 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly tickers = new Map<Ticker, number>();
   private readonly pnlAccounts = new Set<string>();
   private pnlReqIds = new Map<number, string>();
+  /** Whom each openOrderEnd answers, oldest first: it carries no request id, and TWS answers in order. */
+  private openOrderEnds: Array<() => void> = [];
   private portfolioAccount: string | undefined;
   private nextOrderId = 0;
   private detachSession: () => void = () => {};
@@ -173,6 +201,11 @@ export class IB extends EventEmitter<IBEvents> {
     openConnections.add(this);
     hookSigterm();
     return this;
+  }
+
+  /** In a notebook, the IB object shows as its connection card. */
+  [inspect.custom](depth: number, options: InspectOptionsStylized): string {
+    return inspectConnection(this.state, this.isLive, depth, options);
   }
 
   // ── connection ──────────────────────────────────────────────────────────────────────────────
@@ -220,6 +253,7 @@ export class IB extends EventEmitter<IBEvents> {
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
     this.detachSession();
     this.connection.close(reason);
+    this.emit("closed");
   }
 
   private api(): IBApi {
@@ -255,7 +289,9 @@ export class IB extends EventEmitter<IBEvents> {
     this.detachSession();
     const { api } = session;
     this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
+    this.openOrderEnds = [];
     const offs = [
+      listen(api, EventName.openOrderEnd, () => this.openOrderEnds.shift()?.()),
       this.broker.attach(api),
       this.router.attach(api, (error) => this.emit("warning", error)),
       listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
@@ -283,6 +319,7 @@ export class IB extends EventEmitter<IBEvents> {
     sendTogether(api, () => {
       api.reqPositions();
       // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
+      this.openOrderEnds.push(() => {});
       api.reqOpenOrders();
       api.reqExecutions(this.router.allocate(), {});
       if (session.clientId === 0) api.reqAutoOpenOrders(true);
@@ -330,20 +367,22 @@ export class IB extends EventEmitter<IBEvents> {
   // ── account ─────────────────────────────────────────────────────────────────────────────────
 
   /** Positions of every account (or one), with IB's average cost. */
-  async positions(options: { account?: string } = {}): Promise<Position[]> {
+  async positions(options: { account?: string } = {}): Promise<Position[] & Displayable> {
     this.api();
     const account = options.account === undefined ? undefined : this.checkAccount(options.account);
     await withTimeout(this.positionsLoaded, REQUEST_TIMEOUT_MS, "positions");
-    return [...this.broker.positions.values()]
-      .filter((p) => account === undefined || p.account === account)
-      .sort(byAccountThenSymbol);
+    return asPositions(
+      [...this.broker.positions.values()]
+        .filter((p) => account === undefined || p.account === account)
+        .sort(byAccountThenSymbol),
+    );
   }
 
   /**
    * The portfolio of one account: positions with market price and value, unrealized and realized
    * P&L. Subscribes to IB's account updates (one account at a time, as IB allows) and keeps them live.
    */
-  async portfolio(options: { account?: string } = {}): Promise<PortfolioItem[]> {
+  async portfolio(options: { account?: string } = {}): Promise<PortfolioItem[] & Displayable> {
     const api = this.api();
     const account = this.checkAccount(options.account);
     if (this.portfolioAccount !== account) {
@@ -362,11 +401,13 @@ export class IB extends EventEmitter<IBEvents> {
       );
       this.portfolioAccount = account;
     }
-    return [...this.broker.portfolio.values()].filter((p) => p.account === account).sort(byAccountThenSymbol);
+    return asPortfolio(
+      [...this.broker.portfolio.values()].filter((p) => p.account === account).sort(byAccountThenSymbol),
+    );
   }
 
   /** Account values by tag (NetLiquidation, BuyingPower …) for one account, as numbers where they are. */
-  async account(options: { account?: string } = {}): Promise<Record<string, number | string>> {
+  async account(options: { account?: string } = {}): Promise<Record<string, number | string> & Displayable> {
     const account = this.checkAccount(options.account);
     const values = await this.accountSummary();
     const out: Record<string, number | string> = {};
@@ -375,11 +416,11 @@ export class IB extends EventEmitter<IBEvents> {
       const n = Number(v.value);
       out[v.tag] = v.value !== "" && Number.isFinite(n) ? n : v.value;
     }
-    return out;
+    return asAccount(out, account);
   }
 
   /** IB's account summary for every account: one row per account and tag. */
-  async accountSummary(tags = "All"): Promise<AccountValue[]> {
+  async accountSummary(tags = "All"): Promise<AccountValue[] & Displayable> {
     const api = this.api();
     const rows: AccountValue[] = [];
     await exchange<void>(this.router, api, "accountSummary", REQUEST_TIMEOUT_MS, (reqId, done) => {
@@ -400,22 +441,23 @@ export class IB extends EventEmitter<IBEvents> {
       api.reqAccountSummary(reqId, "All", tags);
       return unlisten(offs);
     });
-    return rows;
+    return asAccountSummary(rows);
   }
 
   /** Daily, unrealized and realized P&L of one account; the subscription stays live. */
-  async pnl(options: { account?: string } = {}): Promise<PnL> {
+  async pnl(options: { account?: string } = {}): Promise<PnL & Displayable> {
     const api = this.api();
     const account = this.checkAccount(options.account);
     const known = this.broker.pnl.get(account);
-    if (this.pnlAccounts.has(account) && known) return known;
+    if (this.pnlAccounts.has(account) && known) return asPnl(known);
     this.pnlAccounts.add(account);
-    return exchange<PnL>(this.router, api, "pnl", REQUEST_TIMEOUT_MS, (_reqId, done) => {
+    const pnl = await exchange<PnL>(this.router, api, "pnl", REQUEST_TIMEOUT_MS, (_reqId, done) => {
       const onPnl = (p: PnL) => p.account === account && done(p);
       this.broker.on("pnl", onPnl);
       this.requestPnl(api, account);
       return () => this.broker.off("pnl", onPnl);
     });
+    return asPnl(pnl);
   }
 
   private requestPnl(api: IBApi, account: string): void {
@@ -427,7 +469,7 @@ export class IB extends EventEmitter<IBEvents> {
   // ── orders and fills ────────────────────────────────────────────────────────────────────────
 
   /** Every working order of every client (reqAllOpenOrders), this connection's first. */
-  async openOrders(): Promise<OrderRecord[]> {
+  async openOrders(): Promise<OrderRecord[] & Displayable> {
     const api = this.api();
     const seen = new Set<string>();
     await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done) => {
@@ -435,20 +477,23 @@ export class IB extends EventEmitter<IBEvents> {
         listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order, _s: OrderState) => {
           if (!order.whatIf) seen.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
         }),
-        listen(api, EventName.openOrderEnd, () => setImmediate(done)),
       ];
+      // Not the first openOrderEnd to come, which may answer an earlier reqOpenOrders, but ours.
+      this.openOrderEnds.push(() => setImmediate(done));
       api.reqAllOpenOrders();
       return unlisten(offs);
     });
     const mine = this.clientId;
-    return [...seen]
-      .map((key) => this.broker.orders.get(key))
-      .filter((o): o is OrderRecord => o !== undefined && !DONE_STATUSES.has(o.status))
-      .sort((a, b) => Number(b.clientId === mine) - Number(a.clientId === mine) || a.orderId - b.orderId);
+    return asOpenOrders(
+      [...seen]
+        .map((key) => this.broker.orders.get(key))
+        .filter((o): o is OrderRecord => o !== undefined && !DONE_STATUSES.has(o.status))
+        .sort((a, b) => Number(b.clientId === mine) - Number(a.clientId === mine) || a.orderId - b.orderId),
+    );
   }
 
   /** Today's fills (this client's; all clients' for client 0), with commissions. */
-  async fills(filter: ExecutionFilter = {}): Promise<Fill[]> {
+  async fills(filter: ExecutionFilter = {}): Promise<Fill[] & Displayable> {
     const api = this.api();
     const execIds: string[] = [];
     await exchange<void>(this.router, api, "executions", REQUEST_TIMEOUT_MS, (reqId, done) => {
@@ -462,17 +507,17 @@ export class IB extends EventEmitter<IBEvents> {
       api.reqExecutions(reqId, filter);
       return unlisten(offs);
     });
-    return execIds.map((id) => this.broker.fills.get(id)).filter((f): f is Fill => f !== undefined);
+    return asFills(execIds.map((id) => this.broker.fills.get(id)).filter((f): f is Fill => f !== undefined));
   }
 
   /** Alias of fills(): IB calls them executions. */
-  executions(filter: ExecutionFilter = {}): Promise<Fill[]> {
+  executions(filter: ExecutionFilter = {}): Promise<Fill[] & Displayable> {
     return this.fills(filter);
   }
 
   /** Trades this connection placed, oldest first. */
-  get allTrades(): Trade[] {
-    return [...this.trades.values()];
+  get allTrades(): Trade[] & Displayable {
+    return asTrades([...this.trades.values()]);
   }
 
   /**
@@ -486,7 +531,7 @@ export class IB extends EventEmitter<IBEvents> {
     const account = this.checkAccount(spec.account);
     this.guard.checkOrder(account, this.accounts);
     const orderId = this.nextOrderId++;
-    const trade = new Trade(orderId, session.clientId, contract, { ...order, account });
+    const trade = asTrade(new Trade(orderId, session.clientId, contract, { ...order, account }));
     this.trades.set(orderId, trade);
     const acknowledged = new Promise<Trade>((resolve, reject) => {
       const timer = setTimeout(
@@ -576,7 +621,7 @@ export class IB extends EventEmitter<IBEvents> {
   }
 
   /** Margin and commission impact of an order, without placing it. */
-  async whatIf(contractInput: ContractInput, spec: OrderSpec): Promise<WhatIfResult> {
+  async whatIf(contractInput: ContractInput, spec: OrderSpec): Promise<WhatIfResult & Displayable> {
     const contract = toContract(contractInput);
     const order = buildOrder(spec);
     const session = this.connection.current();
@@ -584,7 +629,7 @@ export class IB extends EventEmitter<IBEvents> {
     this.guard.checkOrder(account, this.accounts);
     const orderId = this.nextOrderId++;
     const api = session.api;
-    return new Promise<WhatIfResult>((resolve, reject) => {
+    return new Promise<WhatIfResult & Displayable>((resolve, reject) => {
       const timer = setTimeout(
         () => finish(new RequestTimeoutError(`whatIf order ${orderId}`, REQUEST_TIMEOUT_MS)),
         REQUEST_TIMEOUT_MS,
@@ -611,7 +656,10 @@ export class IB extends EventEmitter<IBEvents> {
         offError();
         offOpen();
         if (error) reject(error);
-        else resolve(result as WhatIfResult);
+        else
+          resolve(
+            asWhatIf(result as WhatIfResult, `${spec.side} ${spec.quantity} ${contractLabel(contract)}`),
+          );
       };
       api.placeOrder(orderId, contract, { ...order, account, whatIf: true });
     });
@@ -620,13 +668,13 @@ export class IB extends EventEmitter<IBEvents> {
   // ── contracts and market data ───────────────────────────────────────────────────────────────
 
   /** Every contract matching the input (a symbol across security types, or a partial contract). */
-  async search(input: ContractInput): Promise<ContractInfo[]> {
+  async search(input: ContractInput): Promise<ContractInfo[] & Displayable> {
     const spec = typeof input === "string" ? { symbol: input.trim().toUpperCase() } : toContract(input);
-    return this.contractDetails(spec);
+    return asContracts(await this.contractDetails(spec));
   }
 
   /** The one contract the input means, with its details; throws if none or several match. */
-  async contract(input: ContractInput): Promise<ContractInfo> {
+  async contract(input: ContractInput): Promise<ContractInfo & Displayable> {
     const spec = toContract(input);
     const matches = await this.contractDetails(spec);
     if (matches.length > 1) {
@@ -636,7 +684,7 @@ export class IB extends EventEmitter<IBEvents> {
         "Add secType, exchange, currency or lastTradeDateOrContractMonth to say which, or pass its conId.",
       );
     }
-    return matches[0] as ContractInfo;
+    return asContract(matches[0] as ContractInfo);
   }
 
   private async contractDetails(spec: Contract): Promise<ContractInfo[]> {
@@ -667,7 +715,7 @@ export class IB extends EventEmitter<IBEvents> {
   }
 
   /** A snapshot quote: bid, ask, last, sizes, volume, day range. */
-  async quote(input: ContractInput): Promise<Quote> {
+  async quote(input: ContractInput): Promise<Quote & Displayable> {
     const contract = toContract(input);
     const api = this.api();
     const quote = emptyQuote(contract);
@@ -699,11 +747,11 @@ export class IB extends EventEmitter<IBEvents> {
         return unlisten(offs);
       },
     );
-    return quote;
+    return asQuote(quote);
   }
 
   /** Snapshot quotes of several instruments, in order. */
-  async quotes(inputs: readonly ContractInput[]): Promise<Quote[]> {
+  async quotes(inputs: readonly ContractInput[]): Promise<Quote[] & Displayable> {
     if (!Array.isArray(inputs)) {
       throw new InvalidArgumentError(
         "quotes",
@@ -713,7 +761,7 @@ export class IB extends EventEmitter<IBEvents> {
     }
     // Every input is checked before the first request goes out.
     const contracts = inputs.map((input, i) => toContract(input, `quotes[${i}]`));
-    return Promise.all(contracts.map((contract) => this.quote(contract)));
+    return asQuotes(await Promise.all(contracts.map((contract) => this.quote(contract))));
   }
 
   /** A streaming quote that updates in place; `ticker.stop()` frees its market-data line. */
@@ -748,7 +796,7 @@ export class IB extends EventEmitter<IBEvents> {
   }
 
   /** Historical bars; waits as IB's pacing rules require rather than getting refused. */
-  async bars(input: ContractInput, options: BarsOptions = {}): Promise<Bar[]> {
+  async bars(input: ContractInput, options: BarsOptions = {}): Promise<Bar[] & Displayable> {
     const contract = toContract(input);
     const duration = options.duration ?? "1 M";
     const barSize = options.barSize ?? "1 day";
@@ -803,14 +851,23 @@ export class IB extends EventEmitter<IBEvents> {
       );
       return off;
     });
-    return bars;
+    return asBars(bars, { symbol: contractLabel(contract), barSize });
   }
 }
 
 /** Connects to TWS / IB Gateway and resolves once it is ready. */
 export async function connect(options: ConnectOptions = {}): Promise<IB> {
   const ib = new IB(resolveOptions(options));
-  return ib.open();
+  await ib.open();
+  // In a notebook, the connection card: PAPER / LIVE / OFFLINE, kept current as the state changes.
+  const card = showConnection(ib.state, ib.isLive);
+  ib.on("state", (status) => card.update(status, ib.isLive));
+  // And the feed that JupyterLab's panels read (DESIGN decision 2); a no-op outside tslab.
+  if (isTslab()) {
+    const feed = new StateFeed(ib, (payload) => publishHidden(FEED_MIME_TYPE, payload)).start();
+    ib.once("closed", () => feed.stop());
+  }
+  return ib;
 }
 
 function listen(api: IBApi, event: EventName, listener: (...args: never[]) => unknown): () => void {

@@ -9,7 +9,12 @@
 export type { ConnectionState, ConnectionStatus } from "./connection/connection";
 export type { Broker, ConnectOptions } from "./connection/options";
 export type { ContractInput } from "./contracts";
+export * as display from "./display";
+export { doctor, formatDoctorReport } from "./doctor/doctor";
 export * from "./errors";
+export { type Monitor, type MonitorOptions, monitor } from "./feed/monitor";
+export { FEED_MIME_TYPE, type FeedPayload } from "./feed/payload";
+export { StateFeed } from "./feed/state-feed";
 export {
   type Bar,
   type BarsOptions,

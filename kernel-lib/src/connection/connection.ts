@@ -54,8 +54,12 @@ export interface ConnectionEvents {
 
 /** Client ids "auto" tries, from 2 up. */
 const AUTO_CLIENT_IDS = 32;
-/** Outgoing messages per second: under IB's 50, with room for bursts the server counts differently. */
-const MAX_REQUESTS_PER_SECOND = 45;
+/**
+ * Outgoing messages per second: under IB's 50. @stoqey/ib lets rate/10 messages through per 100 ms
+ * and rounds a fraction up (45 would let 5 through, i.e. 50/s, and jitter then trips IB's error 100),
+ * so this must be a multiple of 10.
+ */
+const MAX_REQUESTS_PER_SECOND = 40;
 
 const BACKOFF_MS = [100, 200, 400, 800, 1000];
 
@@ -268,7 +272,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if ((code === 1101 || code === 1102) && this.status.state === "stale")
         this.setState("connected", `connectivity restored (${code})`);
     });
-    api.on(EventName.currentTime, () => {
+    // Anything TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
+    // can wait behind a burst of requests in @stoqey/ib's rate limiter (40/s) for longer than an interval.
+    api.on(EventName.received, () => {
       this.awaitingTime = false;
     });
     this.startKeepalive(session);
@@ -283,9 +289,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.keepaliveTimer = setInterval(() => {
       if (this.session !== session) return;
       if (this.awaitingTime) {
-        // The last reqCurrentTime went unanswered for a whole interval: a half-open socket.
-        this.setState("stale", `keepalive unanswered for ${this.options.keepaliveMs} ms`);
-        this.lost(session, "keepalive unanswered: the connection is half-open");
+        // The last reqCurrentTime went unanswered for a whole interval: a half-open socket — unless
+        // the answer is waiting to be read. After the event loop was blocked (a long synchronous
+        // cell) an overdue timer runs before sockets are read, so judge once pending input is in.
+        setImmediate(() => {
+          if (this.session !== session || !this.awaitingTime) return;
+          this.setState("stale", `keepalive unanswered for ${this.options.keepaliveMs} ms`);
+          this.lost(session, "keepalive unanswered: the connection is half-open");
+        });
         return;
       }
       this.awaitingTime = true;

@@ -5,8 +5,9 @@
  */
 
 import type { ConnectOptions } from "../connection/options";
+import { isTslab, publishHidden } from "../display/tslab";
 import { connect, type IB } from "../ib";
-import type { FeedPayload } from "./payload";
+import { FEED_MIME_TYPE, type FeedPayload } from "./payload";
 import { StateFeed } from "./state-feed";
 
 export interface MonitorOptions extends ConnectOptions {
@@ -27,16 +28,17 @@ export interface Monitor {
 
 const MONITOR_OPTIONS = new Set(["ordersRefreshMs", "maxPerSecond", "publish"]);
 
-export async function monitor(
-  options: MonitorOptions = {},
-  defaultPublish?: (payload: FeedPayload) => void,
-): Promise<Monitor> {
+export async function monitor(options: MonitorOptions = {}): Promise<Monitor> {
   const connectOptions: ConnectOptions = {};
   for (const [key, value] of Object.entries(options)) {
     if (!MONITOR_OPTIONS.has(key)) (connectOptions as Record<string, unknown>)[key] = value;
   }
-  const publish = options.publish ?? defaultPublish;
-  if (!publish) throw new Error("monitor() needs a publish function outside tslab");
+  const publish =
+    options.publish ??
+    (isTslab() ? (payload: FeedPayload) => publishHidden(FEED_MIME_TYPE, payload) : undefined);
+  if (!publish) {
+    throw new Error("monitor() runs in a tslab kernel; elsewhere pass { publish } to receive the snapshots");
+  }
   const ib = await connect({ clientId: 3, ...connectOptions });
   const feed = new StateFeed(ib, publish, { maxPerSecond: options.maxPerSecond }).start();
   let stopped = false;

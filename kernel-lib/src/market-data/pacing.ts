@@ -5,9 +5,15 @@
  */
 import { SlidingWindow } from "../util/sliding-window";
 
-const IDENTICAL_WITHIN_MS = 15_000;
-const SAME_CONTRACT = { count: 5, windowMs: 2_000 };
-const OVERALL = { count: 60, windowMs: 600_000 };
+/**
+ * IB times requests when they arrive; the library times them when it hands them to @stoqey/ib, whose
+ * own rate limiter (and the network) may hold one back by a few hundred ms. Each window is kept this
+ * much longer, so a request held back does not make a later one arrive inside IB's window (162).
+ */
+export const PACING_MARGIN_MS = 500;
+const IDENTICAL_WITHIN_MS = 15_000 + PACING_MARGIN_MS;
+const SAME_CONTRACT = { count: 5, windowMs: 2_000 + PACING_MARGIN_MS };
+const OVERALL = { count: 60, windowMs: 600_000 + PACING_MARGIN_MS };
 
 export class HistoricalPacer {
   private readonly lastIdentical = new Map<string, number>();

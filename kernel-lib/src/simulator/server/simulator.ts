@@ -406,8 +406,7 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
   /** Sets an instrument's last price ("AAPL", "EUR.USD") and lets orders match against it. */
   setPrice(key: string, price: number): void {
     const instrument = this.universe.get(key);
-    if (!instrument)
-      throw new Error(`unknown instrument "${key}"; known: ${this.universe.describeKeys()}`);
+    if (!instrument) throw new Error(`unknown instrument "${key}"; known: ${this.universe.describeKeys()}`);
     this.market.setPrice(instrument.details.contract.conId, price);
     this.exchange.matchAll();
     for (const session of this.clients()) if (session.state === "ready") sendMarketDataStep(this, session);

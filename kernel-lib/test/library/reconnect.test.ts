@@ -1,0 +1,298 @@
+/**
+ * Keepalive and reconnect against the simulator's faults: a half-open socket is caught by the
+ * keepalive, the daily restart is survived with every subscription restored, a fill that happened
+ * while disconnected reaches its trade exactly once, and no order is ever sent twice.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NotConnectedError } from "../../src/errors";
+import type { PnL } from "../../src/state/types";
+import { Harness, recordStates, scenario, sleep, until } from "./helpers";
+
+const h = new Harness();
+beforeEach(() =>
+  h.start({
+    scenario: scenario({
+      accounts: [
+        { id: "DU1234567", cash: 100_000, positions: [{ contract: "MSFT", quantity: 10, avgCost: 300 }] },
+      ],
+    }),
+  }),
+);
+afterEach(() => h.stop());
+
+/** State names with consecutive repeats collapsed. */
+function path(states: Array<{ state: string }>): string[] {
+  return states.map((s) => s.state).filter((s, i, all) => i === 0 || all[i - 1] !== s);
+}
+
+/** Reconnect times measured in this file, printed at the end for the record. */
+const measured: string[] = [];
+
+describe("half-open socket", () => {
+  it("is detected by the keepalive within two intervals, and the library reconnects", async () => {
+    const keepaliveMs = 100;
+    const ib = await h.connect({ keepaliveMs });
+    const states = recordStates(ib);
+    await sleep(30);
+    const frozenAt = performance.now();
+    h.sim.halfOpen();
+    await until(() => states.some((s) => s.state !== "connected"), 2000, "the keepalive to notice");
+    const detectedAfter = (states[0]?.at ?? 0) - frozenAt;
+    expect(states[0]?.state).toBe("stale");
+    expect(states[0]?.reason).toMatch(/keepalive unanswered/);
+    expect(detectedAfter).toBeGreaterThan(0); // not a false alarm from before the fault
+    expect(detectedAfter).toBeLessThanOrEqual(2 * keepaliveMs + 80); // two intervals, plus timer slack
+
+    await until(() => ib.state.state === "connected", 3000, "the reconnect");
+    expect(path(states)).toEqual(["stale", "reconnecting", "connected"]);
+    expect(states.find((s) => s.state === "reconnecting")?.reason).toMatch(/half-open/);
+    expect(ib.state.reason).toBe("reconnected");
+    // The frozen session was dropped; the new one answers.
+    expect(h.sim.clients().filter((s) => s.clientId === 2)).toHaveLength(1);
+    await expect(ib.positions()).resolves.toHaveLength(1);
+    measured.push(`half-open detected after ${detectedAfter.toFixed(0)} ms (keepalive ${keepaliveMs} ms)`);
+  });
+
+  it("without a fault the keepalive never marks the connection stale", async () => {
+    const ib = await h.connect({ keepaliveMs: 50 });
+    const states = recordStates(ib);
+    await sleep(400);
+    expect(states).toEqual([]);
+    expect(h.sent("reqCurrentTime", 2).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a kernel busy for longer than an interval (a long synchronous cell) is not taken for a half-open socket", async () => {
+    const keepaliveMs = 100;
+    const ib = await h.connect({ keepaliveMs });
+    const states = recordStates(ib);
+    // Right after the gateway writes its answer to a keepalive, the event loop is blocked for 2.5
+    // intervals, as by a long synchronous computation in a notebook cell. Afterwards the overdue
+    // keepalive timer runs before the socket is read: the answer is there, just not read yet.
+    let blocked = false;
+    h.sim.on(
+      "request",
+      (session: { socket: { write: (...args: never[]) => boolean } }, request: { type: string }) => {
+        if (blocked || request.type !== "reqCurrentTime") return;
+        blocked = true;
+        const socket = session.socket;
+        const write = socket.write;
+        socket.write = (...args: never[]) => {
+          socket.write = write;
+          const result = write.apply(socket, args);
+          const until = performance.now() + 2.5 * keepaliveMs;
+          while (performance.now() < until) {
+            // busy, as a cell computing
+          }
+          return result;
+        };
+      },
+    );
+    await until(() => blocked, 2000, "a keepalive");
+    await sleep(4 * keepaliveMs);
+    expect(states).toEqual([]);
+    expect(h.connections).toBe(1);
+  });
+
+  it("a burst of requests that keeps the keepalive queued is not mistaken for a half-open socket", async () => {
+    const ib = await h.connect({ keepaliveMs: 100 });
+    const states = recordStates(ib);
+    // 80 requests take 2 s to leave at @stoqey/ib's 40 per second; the keepalive's reqCurrentTime waits
+    // behind them for many intervals, while TWS keeps answering the ones ahead of it.
+    const symbols = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? "AAPL" : "MSFT"));
+    const quotes = await ib.quotes(symbols);
+    expect(quotes).toHaveLength(80);
+    expect(states).toEqual([]);
+    expect(h.connections).toBe(1);
+  });
+});
+
+describe("the gateway's daily restart", () => {
+  it("reconnects by itself and restores positions, orders, fills, tickers and P&L; no order is resent", async () => {
+    const ib = await h.connect({ trading: true, keepaliveMs: 200 });
+    const states = recordStates(ib);
+    h.sim.setPrice("AAPL", 200);
+
+    // Before the restart: a working order, part-filled live; a ticker; a P&L subscription.
+    const trade = await ib.buy("AAPL", 10, { limit: 150 });
+    expect(trade.status).toBe("Submitted");
+    h.sim.fillOrder(2, trade.orderId, { quantity: 4, price: 150 });
+    await until(() => trade.filled === 4 && trade.fills.length === 1, 2000, "the live part-fill");
+    const ticker = ib.ticker("AAPL");
+    await until(() => ticker.last === 200, 2000, "the ticker's first quote");
+    const pnlBefore = await ib.pnl();
+    expect(pnlBefore.account).toBe("DU1234567");
+    const pnlUpdates: PnL[] = [];
+    ib.broker.on("pnl", (p) => pnlUpdates.push(p));
+
+    // The restart: sockets drop, and while the gateway is down the rest of the order fills.
+    const restarting = h.sim.restart({ downMs: 700 });
+    await until(() => ib.state.state === "reconnecting", 2000, "the drop to be noticed");
+    expect(() => ib.ticker("MSFT")).toThrow(NotConnectedError);
+    await expect(ib.positions()).rejects.toBeInstanceOf(NotConnectedError);
+    // An order asked for while down is refused at once, never queued for the next session.
+    await expect(ib.buy("AAPL", 1)).rejects.toBeInstanceOf(NotConnectedError);
+    h.sim.fillOrder(2, trade.orderId, { price: 149.5 });
+    h.sim.setPrice("AAPL", 201);
+    await restarting;
+    const backAt = performance.now();
+    await ib.ready(5000);
+    const reconnectMs = performance.now() - backAt;
+    measured.push(
+      `restart (down 700 ms): reconnected ${reconnectMs.toFixed(0)} ms after the gateway came back`,
+    );
+    expect(reconnectMs).toBeLessThan(1500); // backoff tops out at 1 s between attempts
+
+    expect(path(states)).toEqual(["reconnecting", "connected"]);
+    expect(states[0]?.reason).toMatch(/socket closed|ECONNRESET/);
+    expect(ib.state.reason).toBe("reconnected");
+
+    // Positions reloaded: MSFT from the scenario, AAPL bought across the restart.
+    await until(() => ib.broker.positions.size === 2, 2000, "the positions download");
+    const positions = await ib.positions();
+    expect(positions.map((p) => [p.symbol, p.quantity])).toEqual([
+      ["AAPL", 10],
+      ["MSFT", 10],
+    ]);
+
+    // The fill from the down window reached the trade, once; the live one was not counted again.
+    await until(() => trade.fills.length === 2, 2000, "the missed fill");
+    await expect(trade.done(2000)).resolves.toBe(trade);
+    expect(trade.status).toBe("Filled");
+    expect(trade.filled).toBe(10);
+    expect(trade.remaining).toBe(0);
+    expect(trade.fills.map((f) => f.quantity)).toEqual([4, 6]);
+    expect(trade.fills.every((f) => f.commission !== undefined)).toBe(true);
+    expect(trade.avgFillPrice).toBeCloseTo((4 * 150 + 6 * 149.5) / 10, 6);
+
+    // The ticker streams again on a new request id.
+    const tickerRequests = h.sent("reqMktData", 2).filter((r) => !r.snapshot);
+    expect(tickerRequests).toHaveLength(2);
+    expect(tickerRequests[0]?.reqId).not.toBe(tickerRequests[1]?.reqId);
+    await until(() => ticker.last === 201, 2000, "the ticker's first quote after the restart");
+    h.sim.setPrice("AAPL", 205);
+    await until(() => ticker.last === 205, 2000, "a streamed update after the restart");
+
+    // P&L resubscribed and live.
+    await until(() => h.sent("reqPnL", 2).length === 2, 2000, "the P&L subscription to be restored");
+    h.sim.refreshPnl();
+    await until(() => pnlUpdates.length > 0, 2000, "a P&L update after the restart");
+
+    // One placeOrder for that order across both sessions; a new order gets a new id.
+    expect(h.sent("placeOrder", 2).map((r) => r.orderId)).toEqual([trade.orderId]);
+    const next = await ib.buy("AAPL", 1, { limit: 100 });
+    expect(next.orderId).toBeGreaterThan(trade.orderId);
+    const ids = h.sent("placeOrder", 2).map((r) => r.orderId);
+    expect(new Set(ids).size).toBe(ids.length);
+    ticker.stop();
+  });
+
+  it("order ids are never reused after a reconnect, even when TWS's next valid id is lower", async () => {
+    const ib = await h.connect({ trading: true, keepaliveMs: 200 });
+    const a = await ib.buy("AAPL", 1, { limit: 100 });
+    // Rejected before booking (off the tick grid): TWS's own next id does not move past it.
+    await expect(ib.buy("AAPL", 1, { limit: 100.005 })).rejects.toMatchObject({ code: 110 });
+    const rejectedId = a.orderId + 1;
+    expect(h.sim.exchange.nextOrderId).toBe(rejectedId);
+    await h.sim.restart({ downMs: 200 });
+    await ib.ready(5000);
+    const c = await ib.buy("AAPL", 1, { limit: 100 });
+    expect(c.orderId).toBe(rejectedId + 1);
+    const ids = h.sent("placeOrder", 2).map((r) => r.orderId);
+    expect(ids).toEqual([a.orderId, rejectedId, c.orderId]);
+  });
+
+  it.each([250, 1100])("reconnects soon after a restart with the gateway down %i ms", async (downMs) => {
+    const ib = await h.connect();
+    const states = recordStates(ib);
+    await h.sim.restart({ downMs });
+    const backAt = performance.now();
+    await ib.ready(5000);
+    const reconnectMs = performance.now() - backAt;
+    measured.push(
+      `restart (down ${downMs} ms): reconnected ${reconnectMs.toFixed(0)} ms after the gateway came back`,
+    );
+    expect(reconnectMs).toBeLessThan(1100);
+    expect(path(states)).toEqual(["reconnecting", "connected"]);
+    // Each failed attempt while down said so, with its number (the backoff grows).
+    const attempts = states.filter((s) => /attempt \d+/.test(s.reason));
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    await expect(ib.positions()).resolves.toHaveLength(1);
+  });
+
+  it("an order sent into a half-open socket is never resent on the next session", async () => {
+    const ib = await h.connect({ trading: true, keepaliveMs: 100 });
+    h.sim.halfOpen();
+    const pending = ib.buy("AAPL", 5, { limit: 100 });
+    pending.catch(() => {}); // TWS never acknowledges it; the library times it out later
+    await until(() => ib.state.state === "reconnecting", 2000, "the keepalive to notice");
+    await ib.ready(3000);
+    await h.flush(ib);
+    expect(h.sent("placeOrder")).toEqual([]); // the frozen gateway read nothing, and nothing was replayed
+    expect(ib.allTrades).toHaveLength(1);
+    expect(ib.allTrades[0]?.status).toBe("PendingSubmit");
+    const next = await ib.buy("AAPL", 1, { limit: 100 });
+    expect(next.orderId).toBeGreaterThan(ib.allTrades[0]?.orderId ?? Number.POSITIVE_INFINITY);
+    expect(h.sent("placeOrder").map((r) => r.orderId)).toEqual([next.orderId]);
+  });
+
+  it("with reconnect: false the connection ends disconnected and nothing retries", async () => {
+    const ib = await h.connect({ reconnect: false });
+    const states = recordStates(ib);
+    const restarting = h.sim.restart({ downMs: 200 });
+    await until(() => ib.state.state === "disconnected", 2000, "the drop");
+    await restarting;
+    const connections = h.connections;
+    await sleep(400);
+    expect(h.connections).toBe(connections);
+    expect(path(states)).toEqual(["disconnected"]);
+    expect(states[0]?.reason).toMatch(/socket closed|ECONNRESET/);
+    await expect(ib.ready(100)).rejects.toBeInstanceOf(NotConnectedError);
+  });
+
+  it("close() while reconnecting stops the attempts", async () => {
+    const ib = await h.connect();
+    const restarting = h.sim.restart({ downMs: 400 });
+    await until(() => ib.state.state === "reconnecting", 2000, "the drop");
+    ib.close();
+    await restarting;
+    const connections = h.connections;
+    await sleep(1200); // longer than the longest backoff step
+    expect(h.connections).toBe(connections);
+    expect(ib.state.state).toBe("disconnected");
+    expect(ib.state.reason).toBe("closed by user");
+  });
+});
+
+describe("IB ↔ TWS connectivity (1100 / 1101 / 1102)", () => {
+  it("1100 marks the connection stale with IB's reason; 1102 restores it", async () => {
+    const ib = await h.connect();
+    const states = recordStates(ib);
+    const notices: number[] = [];
+    ib.on("notice", (n) => notices.push(n.code));
+    h.sim.connectivityLost();
+    await until(() => ib.state.state === "stale", 2000, "1100");
+    expect(ib.state.reason).toMatch(/1100/);
+    h.sim.connectivityRestored();
+    await until(() => ib.state.state === "connected", 2000, "1102");
+    expect(path(states)).toEqual(["stale", "connected"]);
+    expect(notices).toEqual(expect.arrayContaining([1100, 1102]));
+    expect(h.sim.clients()).toHaveLength(1); // the socket stayed up: no reconnect
+  });
+
+  it("1101 (data lost) re-subscribes market data", async () => {
+    const ib = await h.connect();
+    const ticker = ib.ticker("KO");
+    await until(() => ticker.last !== undefined, 2000, "the first quote");
+    h.sim.connectivityLost();
+    h.sim.connectivityRestored({ dataLost: true });
+    await until(() => h.sent("reqMktData", 2).length === 2, 2000, "the re-subscription");
+    h.sim.setPrice("KO", 70);
+    await until(() => ticker.last === 70, 2000, "a quote on the new subscription");
+    ticker.stop();
+  });
+});
+
+it("reports the measured times", () => {
+  console.log(`reconnect measurements:\n  ${measured.join("\n  ")}`);
+  expect(measured.length).toBeGreaterThan(0);
+});
