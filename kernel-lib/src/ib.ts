@@ -40,6 +40,7 @@ import {
   showConnection,
 } from "./display/results";
 import { isTslab, publishHidden } from "./display/tslab";
+import { openOrdersView, pnlView, portfolioView, positionsView, quotesView } from "./display/views";
 import {
   IbkrError,
   InvalidArgumentError,
@@ -50,6 +51,7 @@ import {
 } from "./errors";
 import { FEED_MIME_TYPE } from "./feed/payload";
 import { StateFeed } from "./feed/state-feed";
+import { type LiveForm, LiveForms, onEvents } from "./live-forms";
 import { HistoricalPacer } from "./market-data/pacing";
 import { applyTick, emptyQuote, type Quote, Ticker } from "./market-data/ticker";
 import { buildOrder, type OrderOptions, type OrderSpec } from "./orders/order-spec";
@@ -155,6 +157,7 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly router = new RequestRouter();
   private readonly guard: TradingGuard;
   private readonly pacer = new HistoricalPacer();
+  private readonly liveForms = new LiveForms();
   /** Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing). */
   private readonly closing = new AbortController();
   private readonly trades = new Map<number, Trade>();
@@ -249,6 +252,7 @@ export class IB extends EventEmitter<IBEvents> {
   /** Disconnects for good and stops every subscription. */
   close(reason = "closed by user"): void {
     openConnections.delete(this);
+    this.liveForms.stopAll();
     if (!this.closing.signal.aborted) this.closing.abort(new NotConnectedError("disconnected", reason));
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
     this.detachSession();
@@ -366,23 +370,60 @@ export class IB extends EventEmitter<IBEvents> {
 
   // ── account ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Positions of every account (or one), with IB's average cost. */
-  async positions(options: { account?: string } = {}): Promise<Position[] & Displayable> {
+  /**
+   * Positions of every account (or one), with IB's average cost.
+   * `await ib.positions.live()` shows them in a cell output that updates in place.
+   */
+  readonly positions: LiveQuery<[options?: { account?: string }], Position[] & Displayable> = liveQuery(
+    async (options = {}) => asPositions(this.positionRows(await this.loadPositions(options))),
+    async (options = {}) => {
+      const account = await this.loadPositions(options);
+      return this.liveForms.start(
+        "positions",
+        positionsView,
+        () => this.positionRows(account),
+        onEvents(this, ["position"]),
+      );
+    },
+  );
+
+  /** Waits for the standing positions download; returns the account asked for, if any. */
+  private async loadPositions(options: { account?: string }): Promise<string | undefined> {
     this.api();
     const account = options.account === undefined ? undefined : this.checkAccount(options.account);
     await withTimeout(this.positionsLoaded, REQUEST_TIMEOUT_MS, "positions");
-    return asPositions(
-      [...this.broker.positions.values()]
-        .filter((p) => account === undefined || p.account === account)
-        .sort(byAccountThenSymbol),
-    );
+    return account;
+  }
+
+  private positionRows(account: string | undefined): Position[] {
+    return [...this.broker.positions.values()]
+      .filter((p) => account === undefined || p.account === account)
+      .sort(byAccountThenSymbol);
   }
 
   /**
    * The portfolio of one account: positions with market price and value, unrealized and realized
    * P&L. Subscribes to IB's account updates (one account at a time, as IB allows) and keeps them live.
    */
-  async portfolio(options: { account?: string } = {}): Promise<PortfolioItem[] & Displayable> {
+  readonly portfolio: LiveQuery<[options?: { account?: string }], PortfolioItem[] & Displayable> = liveQuery(
+    async (options = {}) => asPortfolio(this.portfolioRows(await this.loadPortfolio(options))),
+    async (options = {}) => {
+      const account = await this.loadPortfolio(options);
+      return this.liveForms.start(
+        "portfolio",
+        portfolioView,
+        () => this.portfolioRows(account),
+        onEvents(this.broker, ["portfolio"]),
+      );
+    },
+  );
+
+  private portfolioRows(account: string): PortfolioItem[] {
+    return [...this.broker.portfolio.values()].filter((p) => p.account === account).sort(byAccountThenSymbol);
+  }
+
+  /** Subscribes the account's updates (once); returns the account. */
+  private async loadPortfolio(options: { account?: string }): Promise<string> {
     const api = this.api();
     const account = this.checkAccount(options.account);
     if (this.portfolioAccount !== account) {
@@ -401,9 +442,7 @@ export class IB extends EventEmitter<IBEvents> {
       );
       this.portfolioAccount = account;
     }
-    return asPortfolio(
-      [...this.broker.portfolio.values()].filter((p) => p.account === account).sort(byAccountThenSymbol),
-    );
+    return account;
   }
 
   /** Account values by tag (NetLiquidation, BuyingPower …) for one account, as numbers where they are. */
@@ -444,12 +483,25 @@ export class IB extends EventEmitter<IBEvents> {
     return asAccountSummary(rows);
   }
 
-  /** Daily, unrealized and realized P&L of one account; the subscription stays live. */
-  async pnl(options: { account?: string } = {}): Promise<PnL & Displayable> {
+  /** Daily, unrealized and realized P&L of one account; the subscription stays live (`.live()` shows it). */
+  readonly pnl: LiveQuery<[options?: { account?: string }], PnL & Displayable> = liveQuery(
+    async (options = {}) => asPnl(await this.loadPnl(options)),
+    async (options = {}) => {
+      const first = await this.loadPnl(options);
+      return this.liveForms.start(
+        "P&L",
+        pnlView,
+        () => this.broker.pnl.get(first.account) ?? first,
+        onEvents(this.broker, ["pnl"]),
+      );
+    },
+  );
+
+  private async loadPnl(options: { account?: string }): Promise<PnL> {
     const api = this.api();
     const account = this.checkAccount(options.account);
     const known = this.broker.pnl.get(account);
-    if (this.pnlAccounts.has(account) && known) return asPnl(known);
+    if (this.pnlAccounts.has(account) && known) return known;
     this.pnlAccounts.add(account);
     const pnl = await exchange<PnL>(this.router, api, "pnl", REQUEST_TIMEOUT_MS, (_reqId, done) => {
       const onPnl = (p: PnL) => p.account === account && done(p);
@@ -457,7 +509,7 @@ export class IB extends EventEmitter<IBEvents> {
       this.requestPnl(api, account);
       return () => this.broker.off("pnl", onPnl);
     });
-    return asPnl(pnl);
+    return pnl;
   }
 
   private requestPnl(api: IBApi, account: string): void {
@@ -468,8 +520,32 @@ export class IB extends EventEmitter<IBEvents> {
 
   // ── orders and fills ────────────────────────────────────────────────────────────────────────
 
-  /** Every working order of every client (reqAllOpenOrders), this connection's first. */
-  async openOrders(): Promise<OrderRecord[] & Displayable> {
+  /**
+   * Every working order of every client (reqAllOpenOrders), this connection's first. The live form
+   * follows this connection's orders as they change; TWS does not push other clients' orders.
+   */
+  readonly openOrders: LiveQuery<[], OrderRecord[] & Displayable> = liveQuery(
+    async () => asOpenOrders(this.orderRows(await this.loadOpenOrders())),
+    async () => {
+      const keys = await this.loadOpenOrders();
+      const rows = () => {
+        for (const [key, o] of this.broker.orders) if (o.clientId === this.clientId) keys.add(key);
+        return this.orderRows(keys);
+      };
+      return this.liveForms.start("open orders", openOrdersView, rows, onEvents(this, ["order"]));
+    },
+  );
+
+  private orderRows(keys: Iterable<string>): OrderRecord[] {
+    const mine = this.clientId;
+    return [...keys]
+      .map((key) => this.broker.orders.get(key))
+      .filter((o): o is OrderRecord => o !== undefined && !DONE_STATUSES.has(o.status))
+      .sort((a, b) => Number(b.clientId === mine) - Number(a.clientId === mine) || a.orderId - b.orderId);
+  }
+
+  /** Every client's working orders, as order keys. */
+  private async loadOpenOrders(): Promise<Set<string>> {
     const api = this.api();
     const seen = new Set<string>();
     await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done) => {
@@ -483,13 +559,7 @@ export class IB extends EventEmitter<IBEvents> {
       api.reqAllOpenOrders();
       return unlisten(offs);
     });
-    const mine = this.clientId;
-    return asOpenOrders(
-      [...seen]
-        .map((key) => this.broker.orders.get(key))
-        .filter((o): o is OrderRecord => o !== undefined && !DONE_STATUSES.has(o.status))
-        .sort((a, b) => Number(b.clientId === mine) - Number(a.clientId === mine) || a.orderId - b.orderId),
-    );
+    return seen;
   }
 
   /** Today's fills (this client's; all clients' for client 0), with commissions. */
@@ -750,8 +820,33 @@ export class IB extends EventEmitter<IBEvents> {
     return asQuote(quote);
   }
 
-  /** Snapshot quotes of several instruments, in order. */
-  async quotes(inputs: readonly ContractInput[]): Promise<Quote[] & Displayable> {
+  /**
+   * Snapshot quotes of several instruments, in order. `.live()` streams them instead (one market-data
+   * line each) in a table that updates in place; stopping the form frees the lines.
+   */
+  readonly quotes: LiveQuery<[inputs: readonly ContractInput[]], Quote[] & Displayable> = liveQuery(
+    async (inputs) => {
+      const contracts = this.quoteContracts(inputs);
+      return asQuotes(await Promise.all(contracts.map((contract) => this.quote(contract))));
+    },
+    async (inputs) => {
+      const tickers = this.quoteContracts(inputs).map((contract) => this.ticker(contract));
+      return this.liveForms.start(
+        "quotes",
+        quotesView,
+        () => tickers.map((t) => t.quote),
+        (changed) => {
+          for (const t of tickers) t.on("update", changed);
+          return () => {
+            for (const t of tickers) t.stop();
+          };
+        },
+      );
+    },
+  );
+
+  /** Checks every input before the first request goes out. */
+  private quoteContracts(inputs: readonly ContractInput[]): Contract[] {
     if (!Array.isArray(inputs)) {
       throw new InvalidArgumentError(
         "quotes",
@@ -759,9 +854,7 @@ export class IB extends EventEmitter<IBEvents> {
         'Pass ["AAPL", "MSFT"].',
       );
     }
-    // Every input is checked before the first request goes out.
-    const contracts = inputs.map((input, i) => toContract(input, `quotes[${i}]`));
-    return asQuotes(await Promise.all(contracts.map((contract) => this.quote(contract))));
+    return inputs.map((input, i) => toContract(input, `quotes[${i}]`));
   }
 
   /** A streaming quote that updates in place; `ticker.stop()` frees its market-data line. */
@@ -853,6 +946,19 @@ export class IB extends EventEmitter<IBEvents> {
     });
     return asBars(bars, { symbol: contractLabel(contract), barSize });
   }
+}
+
+/** A query that can also show its result live: `ib.positions()` and `ib.positions.live()`. */
+export type LiveQuery<A extends unknown[], R> = ((...args: A) => Promise<R>) & {
+  /** Shows the result in a cell output that updates in place; resolves with a handle to stop it. */
+  live(...args: A): Promise<LiveForm>;
+};
+
+function liveQuery<A extends unknown[], R>(
+  query: (...args: A) => Promise<R>,
+  live: (...args: A) => Promise<LiveForm>,
+): LiveQuery<A, R> {
+  return Object.assign(query, { live });
 }
 
 /** Connects to TWS / IB Gateway and resolves once it is ready. */

@@ -293,7 +293,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         // the answer is waiting to be read. After the event loop was blocked (a long synchronous
         // cell) an overdue timer runs before sockets are read, so judge once pending input is in.
         setImmediate(() => {
-          if (this.session !== session || !this.awaitingTime) return;
+          if (this.closed || this.session !== session || !this.awaitingTime) return;
           this.setState("stale", `keepalive unanswered for ${this.options.keepaliveMs} ms`);
           this.lost(session, "keepalive unanswered: the connection is half-open");
         });

@@ -8,6 +8,7 @@ export {
   MAX_SYNTHETIC_STOCKS,
   SYNTHETIC_CONID_BASE,
   syntheticStocks,
+  syntheticSymbol,
   Universe,
 } from "./model/universe";
 export * as protocol from "./protocol";
