@@ -39,7 +39,7 @@ import {
   inspectConnection,
   showConnection,
 } from "./display/results";
-import { isTslab, publishHidden } from "./display/tslab";
+import { isTslab, newLiveDisplay, publishHidden } from "./display/tslab";
 import { openOrdersView, pnlView, portfolioView, positionsView, quotesView } from "./display/views";
 import {
   IbkrError,
@@ -52,6 +52,7 @@ import {
 import { FEED_MIME_TYPE } from "./feed/payload";
 import { StateFeed } from "./feed/state-feed";
 import { type LiveForm, LiveForms, onEvents } from "./live-forms";
+import { type HistoryRequest, planHistory } from "./market-data/history";
 import { HistoricalPacer } from "./market-data/pacing";
 import { applyTick, emptyQuote, type Quote, Ticker } from "./market-data/ticker";
 import { buildOrder, type OrderOptions, type OrderSpec } from "./orders/order-spec";
@@ -104,6 +105,8 @@ export interface BarsOptions {
   end?: string | Date;
   /** Regular trading hours only. Default true. */
   useRTH?: boolean;
+  /** Called before each request of a long download and once at the end. */
+  onProgress?: (progress: { done: number; total: number; bars: number }) => void;
 }
 
 export interface ContractInfo {
@@ -894,15 +897,43 @@ export class IB extends EventEmitter<IBEvents> {
     const duration = options.duration ?? "1 M";
     const barSize = options.barSize ?? "1 day";
     const what = options.what ?? (contract.secType === "CASH" ? "MIDPOINT" : "TRADES");
-    if (!/^\d+ [SDWMY]$/.test(duration)) {
-      throw new InvalidArgumentError(
-        "duration",
-        `${describe(duration)} is not an IB duration`,
-        'Use "<n> <unit>" with unit S, D, W, M or Y, e.g. "1 M".',
-      );
+    const useRTH = options.useRTH ?? true;
+    const endMs = options.end === undefined ? undefined : toEndMs(options.end);
+    const plan = planHistory(duration, barSize, endMs, Date.now());
+    const label = `${contractLabel(contract)} ${barSize} bars`;
+    // A long download is several requests, paced as IB requires: show how far it got.
+    const progress = plan.length > 1 ? newLiveDisplay({ minIntervalMs: 500 }) : undefined;
+    const byTime = new Map<number, Bar>();
+    try {
+      for (const [i, request] of plan.entries()) {
+        const status = `${label}: request ${i + 1} of ${plan.length}, ${byTime.size.toLocaleString("en-US")} bars so far`;
+        progress?.update({ "text/plain": status });
+        options.onProgress?.({ done: i, total: plan.length, bars: byTime.size });
+        for (const bar of await this.barsRequest(contract, request, barSize, what, useRTH)) {
+          byTime.set(bar.time.getTime(), bar);
+        }
+      }
+    } finally {
+      progress?.update({
+        "text/plain": `${label}: ${plan.length} requests, ${byTime.size.toLocaleString("en-US")} bars`,
+      });
+      progress?.close();
     }
-    const end = options.end instanceof Date ? formatUtc(options.end) : (options.end ?? "");
-    const key = [contractLabel(contract), end, duration, barSize, what, options.useRTH ?? true].join("|");
+    options.onProgress?.({ done: plan.length, total: plan.length, bars: byTime.size });
+    const bars = [...byTime.values()].sort((a, b) => a.time.getTime() - b.time.getTime());
+    return asBars(bars, { symbol: contractLabel(contract), barSize });
+  }
+
+  /** One reqHistoricalData, after waiting as IB's pacing rules require. */
+  private async barsRequest(
+    contract: Contract,
+    request: HistoryRequest,
+    barSize: string,
+    what: string,
+    useRTH: boolean,
+  ): Promise<Bar[]> {
+    const end = request.endMs === undefined ? "" : formatUtc(new Date(request.endMs));
+    const key = [contractLabel(contract), end, request.duration, barSize, what, useRTH].join("|");
     await this.pacer.wait(key, contractLabel(contract), this.closing.signal);
     const api = this.api();
     const bars: Bar[] = [];
@@ -935,16 +966,16 @@ export class IB extends EventEmitter<IBEvents> {
         reqId,
         contract,
         end,
-        duration,
+        request.duration,
         barSize as never,
         what as never,
-        options.useRTH === false ? 0 : 1,
+        useRTH ? 1 : 0,
         2,
         false,
       );
       return off;
     });
-    return asBars(bars, { symbol: contractLabel(contract), barSize });
+    return bars;
   }
 }
 
@@ -1070,6 +1101,19 @@ function num(text: string | number | undefined): number | undefined {
 function formatUtc(date: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} UTC`;
+}
+
+/** An end time as a Date or IB's "yyyyMMdd HH:mm:ss" (read as UTC), in epoch ms. */
+function toEndMs(end: string | Date): number {
+  const ms = end instanceof Date ? end.getTime() : parseBarTime(end).getTime();
+  if (!Number.isFinite(ms)) {
+    throw new InvalidArgumentError(
+      "end",
+      `${describe(end)} is not a time`,
+      'Pass a Date or "yyyyMMdd HH:mm:ss" (UTC).',
+    );
+  }
+  return ms;
 }
 
 /** Bars come as epoch seconds (formatDate 2) for intraday sizes and "yyyyMMdd" for daily ones. */

@@ -504,10 +504,11 @@ describe("bars()", () => {
     expect(h.sent("reqHistoricalData")).toEqual([]);
   });
 
-  it("an unknown symbol → NoSecurityDefinitionError; an invalid bar size → IB's error", async () => {
+  it("an unknown symbol → NoSecurityDefinitionError; an invalid bar size is refused before sending", async () => {
     await expect(ib.bars("ZZZZ", { duration: "1 D" })).rejects.toBeInstanceOf(NoSecurityDefinitionError);
     const error = await rejection(ib.bars("AAPL", { duration: "1 D", barSize: "7 mins" }));
-    expect((error as IbkrError).code).toBe(321);
-    expect((error as IbkrError).what).toContain("bar size");
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as IbkrError).what).toContain("barSize");
+    expect(h.sent("reqHistoricalData")).toHaveLength(1); // only the ZZZZ request reached TWS
   });
 });
