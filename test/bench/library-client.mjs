@@ -2,8 +2,9 @@
  * The client side of the library benchmark, in a process of its own (forked with --expose-gc by
  * library.mjs): the library (`connect()`, `ib.positions()`) and what a raw @stoqey/ib user writes
  * for the same answer, against a simulator in the parent. One command at a time over IPC, one reply
- * each. The heap is collected between timed runs so that neither side pays for the other's garbage.
+ * each.
  */
+import { PerformanceObserver } from "node:perf_hooks";
 import ib from "@stoqey/ib";
 import { connect } from "ibkr-notebook";
 
@@ -12,7 +13,10 @@ const HOST = "127.0.0.1";
 
 const now = () => process.hrtime.bigint();
 const msSince = (start) => Number(process.hrtime.bigint() - start) / 1e6;
-const collect = () => (process.env.NOGC ? undefined : globalThis.gc?.());
+const collect = () => globalThis.gc?.();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The pause after a full collection before a timed run. */
+const SETTLE_MS = 10;
 
 // ── the raw @stoqey/ib client: the minimum a user writes ──────────────────────────────────────
 
@@ -28,7 +32,6 @@ function rawConnect(port, clientId) {
     api.on(EventName.error, fail);
     api.once(EventName.nextValidId, () => {
       api.off(EventName.error, fail);
-      api.on(EventName.error, () => {}); // an IBApi without an error listener throws on the next one
       resolve(api);
     });
     api.connect(clientId);
@@ -74,43 +77,78 @@ const SIDES = {
 
 // ── commands ──────────────────────────────────────────────────────────────────────────────────
 
-/** `count` sequential connections, each with its own client id: ms from connect to ready. */
-async function connects({ side, port, firstClientId, count }) {
-  const { connect, close } = SIDES[side];
-  const durations = [];
-  for (let i = 0; i < count; i++) {
-    collect();
-    const start = now();
-    const client = await connect(port, firstClientId + i);
-    durations.push(msSince(start));
-    close(client);
-  }
-  return durations;
+/** Milliseconds spent in garbage collection so far (entries arrive shortly after each pause). */
+let gcTotalMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcTotalMs += entry.duration;
+}).observe({ entryTypes: ["gc"] });
+
+/** Elapsed, CPU and GC time of one timed step of this process. */
+function stopwatch() {
+  const start = now();
+  const cpu = process.cpuUsage();
+  const gc = gcTotalMs;
+  return async () => {
+    const ms = msSince(start);
+    const used = process.cpuUsage(cpu);
+    await new Promise((resolve) => setImmediate(resolve)); // let the observer hear of the last pauses
+    return { ms, cpuMs: (used.user + used.system) / 1000, gcMs: gcTotalMs - gc };
+  };
 }
 
 /**
- * Fresh connections, each timed from connect until every position is in hand ("cold"), then asked
- * again on the same connection ("warm": the library answers from its state, raw downloads again).
+ * Runs `once(side, clientId)` for library and raw in turn, `warmup` times each untimed, then `count`
+ * times each, the order flipping every round (library, raw, raw, library …) so that a change in the
+ * machine's load affects both alike. Every call gets a client id of its own.
  */
-async function positions({ side, port, firstClientId, count, expect }) {
-  const s = SIDES[side];
-  const runs = [];
+async function alternate({ firstClientId, count, warmup }, once) {
+  let clientId = firstClientId;
+  for (let i = 0; i < warmup; i++) for (const side of ["library", "raw"]) await once(side, clientId++);
+  const runs = { library: [], raw: [] };
   for (let i = 0; i < count; i++) {
+    for (const side of i % 2 === 0 ? ["library", "raw"] : ["raw", "library"]) {
+      runs[side].push(await once(side, clientId++));
+    }
+  }
+  return runs;
+}
+
+/** Connect to ready, then close: elapsed and CPU ms of each. */
+function connects({ port, ...plan }) {
+  return alternate(plan, async (side, clientId) => {
+    const { connect, close } = SIDES[side];
+    const stop = stopwatch();
+    const client = await connect(port, clientId);
+    const run = await stop();
+    close(client);
+    return run;
+  });
+}
+
+/**
+ * A fresh connection timed from connect until every position is in hand ("cold"), then asked again
+ * on the same connection ("warm": the library answers from its state, raw downloads again). Before
+ * each, a full collection and a short pause for V8 to finish sweeping in the background, so that
+ * neither side pays for the garbage of the run before (10,000 positions leave several MB of it).
+ */
+function positions({ port, expect, ...plan }) {
+  return alternate(plan, async (side, clientId) => {
+    const s = SIDES[side];
     collect();
-    const start = now();
-    const client = await s.connect(port, firstClientId + i);
+    await sleep(SETTLE_MS);
+    const stop = stopwatch();
+    const client = await s.connect(port, clientId);
     const cold = await s.positions(client);
-    const coldMs = msSince(start);
-    const again = now();
+    const run = await stop();
+    const again = stopwatch();
     const warm = await s.positions(client);
-    const warmMs = msSince(again);
+    const { ms: warmMs } = await again();
     s.close(client);
     if (s.count(cold) !== expect || s.count(warm) !== expect) {
       throw new Error(`${side}: got ${s.count(cold)} / ${s.count(warm)} positions, expected ${expect}`);
     }
-    runs.push({ coldMs, warmMs });
-  }
-  return runs;
+    return { ...run, warmMs };
+  });
 }
 
 /** Held until the process ends, so that what the measurement kept stays reachable. */
@@ -128,7 +166,7 @@ async function memory({ side, port, warmupPort, clientId, expect }) {
   const warm = await s.connect(warmupPort, clientId);
   await s.positions(warm);
   s.close(warm);
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let the closed socket go
+  await sleep(50); // let the closed socket go
   collect();
   collect();
   const before = process.memoryUsage();

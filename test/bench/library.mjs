@@ -3,7 +3,8 @@
  * worse than 1.2× raw"): connect-to-ready; connect + every position for 10 / 1,000 / 10,000
  * positions; and the memory a client process grows by to hold 10,000 positions. The clients run in
  * a child process (library-client.mjs, with --expose-gc) so that the simulator's work and memory
- * stay out of the client's figures; library and raw alternate so drift affects both alike.
+ * stay out of the client's figures; library and raw alternate run by run, after a warm-up of each,
+ * so that drift in the machine's load affects both alike.
  *
  * Raw is the minimum a @stoqey/ib user writes: IBApi.connect → nextValidId → reqPositions →
  * positionEnd, positions collected into a Map. The library is `await connect()` then
@@ -14,7 +15,7 @@ import { simulator, TwsSimulator } from "ibkr-notebook";
 import { RemoteClient } from "./remote-client.mjs";
 import { summarize } from "./stats.mjs";
 
-const { parseScenario, Universe } = simulator;
+const { parseScenario, syntheticSymbol, Universe } = simulator;
 const CLIENT = new URL("./library-client.mjs", import.meta.url);
 const CLIENT_OPTIONS = { execArgv: ["--expose-gc"] };
 const SIDES = ["library", "raw"];
@@ -33,7 +34,7 @@ function positionsScenario(count) {
           id: ACCOUNT,
           cash: 1_000_000,
           positions: Array.from({ length: count }, (_, i) => ({
-            contract: `SYN${String(i + 1).padStart(5, "0")}`,
+            contract: syntheticSymbol(i + 1),
             quantity: (i % 2 === 0 ? 1 : -1) * (100 + i),
             avgCost: 10 + (i % 400),
           })),
@@ -57,58 +58,57 @@ function clientIds(count) {
   return first;
 }
 
+/** Library against raw on one figure: both summaries and the ratio of medians against the aim. */
 function compare(library, raw, aim) {
   const ratio = library.median / raw.median;
   return { library, raw, ratio, met: ratio <= aim };
 }
 
-/** Sequential connections, library and raw in alternating blocks, after a warm-up of each. */
-async function measureConnects(client, { count, warmup, blocks }) {
-  const sim = await startSimulator();
-  const run = (side, n) =>
-    client.request("connects", { side, port: sim.port, firstClientId: clientIds(n), count: n });
-  const samples = { library: [], raw: [] };
-  try {
-    for (const side of SIDES) await run(side, warmup);
-    for (let block = 0; block < blocks; block++) {
-      for (const side of block % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-        samples[side].push(...(await run(side, Math.ceil(count / blocks))));
-      }
-    }
-  } finally {
-    await sim.close();
-  }
-  return { library: summarize(samples.library), raw: summarize(samples.raw) };
+/** Elapsed time compared against the aim; the client's CPU and GC time per run as information. */
+function compareRuns(runs, aim) {
+  const of = (side, key) => summarize(runs[side].map((r) => r[key]));
+  const cpu = { library: of("library", "cpuMs"), raw: of("raw", "cpuMs") };
+  return {
+    ...compare(of("library", "ms"), of("raw", "ms"), aim),
+    cpu: { ...cpu, ratio: cpu.library.median / cpu.raw.median },
+    gc: { library: of("library", "gcMs"), raw: of("raw", "gcMs") },
+  };
 }
 
-/** Connect + positions, fresh connections, library and raw alternating one run at a time. */
-async function measurePositions(client, { positions, reps, warmup }) {
-  const sim = await startSimulator(positions);
-  const run = (side) =>
-    client.request("positions", {
-      side,
-      port: sim.port,
-      firstClientId: clientIds(1),
-      count: 1,
-      expect: positions,
-    });
-  const runs = { library: [], raw: [] };
+/** Sequential connections, library and raw alternating, after a warm-up of each. */
+async function measureConnects(client, { count, warmup }, aim) {
+  const sim = await startSimulator();
   try {
-    for (let i = 0; i < warmup; i++) for (const side of SIDES) await run(side);
-    for (let i = 0; i < reps; i++) {
-      for (const side of i % 2 === 0 ? SIDES : [...SIDES].reverse()) runs[side].push(...(await run(side)));
-    }
+    const firstClientId = clientIds(2 * (count + warmup));
+    const runs = await client.request("connects", { port: sim.port, firstClientId, count, warmup });
+    return compareRuns(runs, aim);
   } finally {
     await sim.close();
   }
-  const cold = (side) => summarize(runs[side].map((r) => r.coldMs));
-  const warm = (side) => summarize(runs[side].map((r) => r.warmMs));
-  return {
-    positions,
-    reps,
-    cold: { library: cold("library"), raw: cold("raw") },
-    warm: { library: warm("library"), raw: warm("raw") },
-  };
+}
+
+/** Connect + positions on fresh connections, library and raw alternating, after a warm-up of each. */
+async function measurePositions(client, { positions, reps, warmup }, aim) {
+  const sim = await startSimulator(positions);
+  try {
+    const firstClientId = clientIds(2 * (reps + warmup));
+    const runs = await client.request("positions", {
+      port: sim.port,
+      firstClientId,
+      count: reps,
+      warmup,
+      expect: positions,
+    });
+    const warm = (side) => summarize(runs[side].map((r) => r.warmMs));
+    return {
+      positions,
+      reps,
+      ...compareRuns(runs, aim),
+      warm: { library: warm("library"), raw: warm("raw") },
+    };
+  } finally {
+    await sim.close();
+  }
 }
 
 /**
@@ -156,19 +156,14 @@ export async function measureLibrary(config) {
   const { aim } = config;
   const client = new RemoteClient(CLIENT, CLIENT_OPTIONS);
   try {
-    const connects = await measureConnects(client, config.connects);
+    const connect = await measureConnects(client, config.connects, aim);
     const positions = [];
-    for (const size of config.positions) positions.push(await measurePositions(client, size));
+    for (const size of config.positions) positions.push(await measurePositions(client, size, aim));
     const memory = await measureMemory(config.memory);
     return {
       aim,
-      connect: compare(connects.library, connects.raw, aim),
-      positions: positions.map((p) => ({
-        positions: p.positions,
-        reps: p.reps,
-        ...compare(p.cold.library, p.cold.raw, aim),
-        warm: p.warm,
-      })),
+      connect,
+      positions,
       memory: {
         positions: memory.positions,
         runs: memory.runs,

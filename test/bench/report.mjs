@@ -85,24 +85,32 @@ function aimLine(label, c, aim) {
   return `  ${label.padEnd(36)}${times(c.ratio).padStart(7)}  aim ≤ ${times(aim)}: ${verdict(c.met)}`;
 }
 
+/** The client process's CPU time per run, and the GC pauses in it: information beside elapsed time. */
+function cpuLine(indent, c) {
+  const side = (name) => `${ms(c.cpu[name].median)} (GC ${ms(c.gc[name].median)})`;
+  return `${indent}client CPU per run, medians: library ${side("library")}, raw ${side("raw")}: ${times(c.cpu.ratio)} (information)`;
+}
+
 function libraryConnectLines(c, aim) {
   const cells = (s) => [ms(s.median), ms(s.p90), ms(s.min), ms(s.max)];
   return [
     "Connect to ready, sequential, each with its own client id, in ms",
-    "  library: await connect() (handshake, managedAccounts, nextValidId; starts the standing",
-    "  positions / orders / executions requests); raw: IBApi.connect() until nextValidId",
+    "  library: await connect() (handshake, managedAccounts and nextValidId, then the standing positions,",
+    "  orders and executions requests sent in one write); raw: IBApi.connect() until nextValidId",
     row("", ["median", "p90", "min", "max"]),
     row(`library (n=${c.library.n})`, cells(c.library)),
     row(`raw @stoqey/ib (n=${c.raw.n})`, cells(c.raw)),
     aimLine("library / raw, medians", c, aim),
+    cpuLine("  ", c),
   ];
 }
 
 function libraryPositionsLines(results) {
   const lines = [
     "Connect + every position, fresh connection each run, in ms: median (min–max)",
-    "  library: connect() then positions() (waits for the standing download); raw: connect,",
-    "  nextValidId, reqPositions, positions into a Map until positionEnd",
+    "  library: connect() then positions() (waits for the standing download, which the library",
+    "  also asks orders and executions with); raw: connect, nextValidId, reqPositions, positions",
+    "  into a Map until positionEnd. A full GC and a 10 ms pause before each run.",
   ];
   for (const p of results.positions) {
     lines.push(
@@ -110,6 +118,7 @@ function libraryPositionsLines(results) {
       `    library ${spread(p.library).padStart(30)}`,
       `    raw     ${spread(p.raw).padStart(30)}`,
       aimLine("  library / raw, medians", p, results.aim),
+      cpuLine("    ", p),
       `    again on the same connection: library positions() ${spread(p.warm.library)} (from its state);`,
       `      raw reqPositions → positionEnd ${spread(p.warm.raw)} (downloads again)`,
     );
@@ -135,7 +144,8 @@ export function formatLibraryReport(results) {
   const all = [results.connect, ...results.positions, results.memory.heapUsed];
   return [
     `ibkr-notebook library against raw @stoqey/ib on ibkr-sim: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, loopback`,
-    "  simulator in this process, clocks stopped; clients in a child process, library and raw alternating",
+    "  simulator in this process, clocks stopped; clients in a child process, library and raw",
+    "  alternating run by run after a warm-up of each",
     "",
     ...libraryConnectLines(results.connect, results.aim),
     "",

@@ -4,7 +4,7 @@
  * 1. ibkr-sim: handshake time and sustained market-data rate to 1 and to 10 clients (about 50 s);
  *    figures in test/bench/results/simulator.json.
  * 2. the ibkr-notebook library against raw @stoqey/ib on the simulator: connect to ready, connect +
- *    positions for 10 / 1,000 / 10,000 positions, memory for 10,000 (library.mjs; about 20 s);
+ *    positions for 10 / 1,000 / 10,000 positions, memory for 10,000 (library.mjs; about 15 s);
  *    figures in test/bench/results/library.json.
  * `--quick`: a few seconds each, rough figures.
  *
@@ -46,11 +46,11 @@ const libraryConfig = {
   quick,
   // Issue 3: the library no worse than 1.2× raw @stoqey/ib on each figure.
   aim: 1.2,
-  connects: { count: quick ? 10 : 40, warmup: quick ? 4 : 20, blocks: quick ? 2 : 4 },
+  connects: { count: quick ? 10 : 40, warmup: quick ? 4 : 20 },
   positions: [
     { positions: 10, reps: quick ? 4 : 30, warmup: quick ? 2 : 20 },
     { positions: 1_000, reps: quick ? 3 : 20, warmup: quick ? 1 : 10 },
-    { positions: 10_000, reps: quick ? 2 : 10, warmup: quick ? 1 : 3 },
+    { positions: 10_000, reps: quick ? 2 : 10, warmup: quick ? 1 : 5 },
   ],
   memory: { positions: 10_000, runs: quick ? 1 : 3 },
   simulator: QUIET,

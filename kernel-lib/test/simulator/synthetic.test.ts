@@ -11,6 +11,7 @@ import {
   ScenarioError,
   SYNTHETIC_CONID_BASE,
   syntheticStocks,
+  syntheticSymbol,
   TwsSimulator,
   Universe,
 } from "../../src/simulator";
@@ -28,8 +29,6 @@ afterEach(async () => {
   ib = undefined;
   sim = undefined;
 });
-
-const symbol = (n: number) => `SYN${String(n).padStart(5, "0")}`;
 
 describe("synthetic stocks", () => {
   it("are deterministic US stocks with plausible prices and conIds clear of the built-in ones", () => {
@@ -109,7 +108,7 @@ describe("synthetic stocks", () => {
             id: "DU1000001",
             cash: 1_000_000,
             positions: Array.from({ length: POSITIONS }, (_, i) => ({
-              contract: symbol(i + 1),
+              contract: syntheticSymbol(i + 1),
               quantity: i % 2 === 0 ? i + 1 : -(i + 1),
               avgCost: (1000 + i) / 100,
             })),
@@ -133,7 +132,7 @@ describe("synthetic stocks", () => {
       Array.from({ length: POSITIONS }, (_, i) => [
         "DU1000001",
         SYNTHETIC_CONID_BASE + i + 1,
-        symbol(i + 1),
+        syntheticSymbol(i + 1),
         "STK",
         "USD",
         i % 2 === 0 ? i + 1 : -(i + 1),
