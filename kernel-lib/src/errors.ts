@@ -245,3 +245,27 @@ export function fromIbError(code: number, message: string, reqId?: number): Ibkr
       return new IbApiError(code, message, reqId);
   }
 }
+
+/** An optional package a feature needs is not installed (or could not be loaded). */
+export class MissingDependencyError extends IbkrError {
+  constructor(
+    /** The npm package, e.g. "arquero". */
+    readonly packageName: string,
+    /** What needed it, e.g. "toDataFrame()". */
+    readonly feature: string,
+    /** The command that installs it, e.g. "npm install arquero@8". */
+    readonly installCommand: string,
+    cause?: unknown,
+    problem?: string,
+  ) {
+    super({
+      what:
+        problem ??
+        `${feature} needs the package "${packageName}", which is not installed (ibkr-notebook leaves it optional to stay light).`,
+      todo:
+        `In a terminal, in the notebook's folder (where ibkr-notebook is installed), run \`${installCommand}\`; ` +
+        "then restart the kernel (Node remembers a package it did not find until then) and run the cells again.",
+      cause,
+    });
+  }
+}

@@ -13,9 +13,25 @@ export {
   VEGA_LITE_MIME,
   type VegaLiteSpec,
 } from "./charts";
+export {
+  type CellValue,
+  csvField,
+  DATAFRAME_INSTALL,
+  DATAFRAME_PACKAGE,
+  type DataFrame,
+  type DataRecord,
+} from "./data";
 export type { ColumnKind } from "./format";
 export { asTable, type Displayable, type LiveView, showLive, withDisplay } from "./results";
-export { type Column, type TableOptions, toHtml, toText } from "./table";
+export {
+  type Column,
+  type DataColumn,
+  type DataTable,
+  type TableOptions,
+  toDataTable,
+  toHtml,
+  toText,
+} from "./table";
 export { type Throttle, throttleLatest } from "./throttle";
 export {
   displayBundle,

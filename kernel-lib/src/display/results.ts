@@ -1,7 +1,8 @@
 /**
- * Results that print well. The library returns its plain arrays and records, each with three
- * non-enumerable properties added: `[util.inspect.custom]`, `toHTML()` and `toText()`. So a result is
- * data for code (JSON, spreading, `.map` see nothing new) and a table for a person:
+ * Results that print well. The library returns its plain arrays and records, each with non-enumerable
+ * properties added: `[util.inspect.custom]`, `toHTML()` and `toText()`, and the data conversions
+ * `toRecords()`, `toCSV()` and `toDataFrame()`. So a result is data for code (JSON, spreading, `.map`
+ * see nothing new) and a table for a person:
  *
  * - tslab prints a cell's last expression with console.log, i.e. through util.inspect. Inside tslab the
  *   hook sends the rich output (text/html + text/plain in one message, then any chart) and returns a
@@ -16,7 +17,8 @@ import type { Quote } from "../market-data/ticker";
 import type { Trade } from "../orders/trade";
 import type { AccountValue, Fill, OrderRecord, PnL, PortfolioItem, Position } from "../state/types";
 import { chartBundle, portfolioChart, priceChart } from "./charts";
-import { type Column, type TableOptions, toHtml, toText } from "./table";
+import { type DataFrame, type DataRecord, toCsv, toDataFrame, toRecords, writeCsv } from "./data";
+import { type Column, type TableOptions, toDataTable, toHtml, toText } from "./table";
 import { displayBundle, isTslab, type MimeBundle, newLiveDisplay } from "./tslab";
 import {
   accountSummaryView,
@@ -25,6 +27,7 @@ import {
   connectionView,
   contractsView,
   contractView,
+  dataOf,
   fillsView,
   openOrdersView,
   pnlView,
@@ -43,6 +46,24 @@ export interface Displayable {
   toHTML(): string;
   /** The plain-text form: aligned columns, as printed outside a notebook. */
   toText(): string;
+  /**
+   * The rows as plain records, keyed by the table's headers in its order (optional columns left out
+   * as the table leaves them out; no totals, no rows cut). Numbers stay numbers, times are `Date`s,
+   * blanks and IB's "no value" are `null`. A card (P&L, a contract) is one record.
+   */
+  toRecords(): DataRecord[];
+  /**
+   * The records as CSV (RFC 4180: CRLF lines, fields with commas, quotes or line breaks quoted;
+   * times in ISO 8601, a date column's days as YYYY-MM-DD). With a path, writes the file (UTF-8) and
+   * returns its absolute path.
+   */
+  toCSV(path?: string): string;
+  /**
+   * The records as an arquero table (`ColumnTable`), columns as in `toRecords()`. arquero is an
+   * optional dependency loaded on first use: `npm install arquero@8` where ibkr-notebook is installed.
+   * Untyped unless you name the type: `await rows.toDataFrame<import("arquero").ColumnTable>()`.
+   */
+  toDataFrame<T = DataFrame>(): Promise<T>;
 }
 
 /** Outputs shown with the main one, e.g. a chart rendered ahead (SVG rendering is asynchronous). */
@@ -100,6 +121,11 @@ export function withDisplay<T extends object>(value: T, view: View<T>, extras: E
     ),
     toHTML: hidden(() => view.html(value)),
     toText: hidden(() => view.text(value)),
+    toRecords: hidden(() => toRecords(dataOf(view, value))),
+    toCSV: hidden((path?: string) =>
+      path === undefined ? toCsv(dataOf(view, value)) : writeCsv(dataOf(view, value), path),
+    ),
+    toDataFrame: hidden(() => toDataFrame(dataOf(view, value))),
   });
   return value as T & Displayable;
 }
@@ -115,6 +141,7 @@ export function asTable<T extends object>(
     html: (r) => toHtml(r, columns, tableOptions),
     text: (r) => toText(r, columns, tableOptions),
     summary: summary ?? ((r) => `${r.length} ${r.length === 1 ? "row" : "rows"}`),
+    data: (r) => toDataTable(r, columns),
   });
 }
 
@@ -214,6 +241,7 @@ export function asWhatIf(result: WhatIfResult, label?: string): WhatIfResult & D
     html: (r) => whatIfView.html({ result: r, label }),
     text: (r) => whatIfView.text({ result: r, label }),
     summary: (r) => whatIfView.summary({ result: r, label }),
+    data: (r) => dataOf(whatIfView, { result: r, label }),
   });
 }
 

@@ -169,6 +169,51 @@ export function toHtml<T>(
   return outputHtml(tableElement(rows, columns, options), { sortable });
 }
 
+// ── data ────────────────────────────────────────────────────────────────────────────────────────
+
+/** A column of a table's data: its header, and its kind (how its times are written in CSV). */
+export interface DataColumn {
+  name: string;
+  kind: ColumnKind;
+}
+
+/**
+ * A table as data: the columns the HTML table shows, in its order and under its headers, with every
+ * row's raw cell values (not the formatted text), column by column. No totals, no rows left out.
+ */
+export interface DataTable {
+  columns: DataColumn[];
+  /** `values[c][r]`: the value of column c in row r. */
+  values: unknown[][];
+  rowCount: number;
+}
+
+/** Headers made unique for keys: a second "Value" becomes "Value_2". */
+export function uniqueNames(headers: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return headers.map((header) => {
+    let name = header;
+    for (let n = 2; seen.has(name); n++) name = `${header}_${n}`;
+    seen.add(name);
+    return name;
+  });
+}
+
+/** The data behind `toHtml(rows, columns)`: the same columns (optional ones left out alike). */
+export function toDataTable<T>(rows: readonly T[], columns: readonly Column<T>[]): DataTable {
+  const shown = visibleColumns(rows, columns);
+  const names = uniqueNames(shown.map((c) => c.header));
+  return {
+    columns: shown.map((c, i) => ({ name: names[i] as string, kind: kindOf(c) })),
+    values: shown.map((c) => {
+      const out = new Array<unknown>(rows.length);
+      for (let r = 0; r < rows.length; r++) out[r] = cellValue(rows[r] as T, c);
+      return out;
+    }),
+    rowCount: rows.length,
+  };
+}
+
 // ── plain text ──────────────────────────────────────────────────────────────────────────────────
 
 function clip(text: string, width: number): string {

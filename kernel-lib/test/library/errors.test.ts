@@ -16,6 +16,7 @@ import {
   InvalidArgumentError,
   isNotice,
   MarketDataLinesError,
+  MissingDependencyError,
   NoSecurityDefinitionError,
   NotConnectedError,
   OrderRejectedError,
@@ -56,6 +57,11 @@ const examples: Array<[string, IbkrError, number | undefined]> = [
   ],
   ["RequestTimeoutError", new RequestTimeoutError("positions", 10_000), undefined],
   ["IbApiError", new IbApiError(354, "Requested market data is not subscribed.", 3), 354],
+  [
+    "MissingDependencyError",
+    new MissingDependencyError("arquero", "toDataFrame()", "npm install arquero@8"),
+    undefined,
+  ],
 ];
 
 describe("util.inspect (what a notebook prints)", () => {

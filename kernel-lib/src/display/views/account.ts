@@ -2,12 +2,13 @@
 import type { AccountValue, PnL, PortfolioItem, Position } from "../../state/types";
 import type { Field } from "../card";
 import { formatValue, toNumber } from "../format";
-import { type Column, type TableOptions, toHtml, toText } from "../table";
+import { type Column, type TableOptions, toDataTable, toHtml, toText } from "../table";
 import {
   caption,
   cardView,
   currencyTotals,
   distinct,
+  fieldsTable,
   localSymbolColumn,
   money,
   plural,
@@ -190,6 +191,10 @@ export const accountSummaryView: View<AccountValue[]> = (() => {
       const accounts = distinct(rows, (r) => r.account);
       return `${plural(rows.length, "account value")} for ${accounts.join(", ") || "no account"}`;
     },
+    data: (rows) => {
+      const { table, columns } = layout(rows);
+      return toDataTable(table, columns);
+    },
   };
 })();
 
@@ -212,17 +217,16 @@ export function accountView(account: string | undefined): View<Record<string, nu
   );
 }
 
+const pnlFields = (pnl: PnL): Field[] => [
+  { label: "Daily", value: pnl.dailyPnl, kind: "signedMoney" },
+  { label: "Unrealized", value: pnl.unrealizedPnl, kind: "signedMoney" },
+  { label: "Realized", value: pnl.realizedPnl, kind: "signedMoney" },
+];
+
 export const pnlView: View<PnL> = cardView(
-  (pnl) => ({
-    card: {
-      title: `P&L ${pnl.account}`,
-      fields: [
-        { label: "Daily", value: pnl.dailyPnl, kind: "signedMoney" },
-        { label: "Unrealized", value: pnl.unrealizedPnl, kind: "signedMoney" },
-        { label: "Realized", value: pnl.realizedPnl, kind: "signedMoney" },
-      ],
-    },
-  }),
+  (pnl) => ({ card: { title: `P&L ${pnl.account}`, fields: pnlFields(pnl) } }),
   (pnl) =>
     `P&L ${pnl.account}: daily ${signed(pnl.dailyPnl)}, unrealized ${signed(pnl.unrealizedPnl)}, realized ${signed(pnl.realizedPnl)}`,
+  // As data the account, which the card shows in its title, is a column: rows of several accounts stack.
+  (pnl) => fieldsTable([{ label: "Account", value: pnl.account }, ...pnlFields(pnl)]),
 );

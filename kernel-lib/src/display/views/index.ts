@@ -3,4 +3,4 @@ export { accountSummaryView, accountView, pnlView, portfolioView, positionsView 
 export { type ConnectionSnapshot, connectionView } from "./connection";
 export { type BarSeries, barsView, contractsView, contractView, quotesView, quoteView } from "./market";
 export { fillsView, openOrdersView, tradesView, tradeView, type WhatIf, whatIfView } from "./orders";
-export type { View } from "./view";
+export { dataOf, type View } from "./view";

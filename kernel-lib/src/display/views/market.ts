@@ -3,7 +3,7 @@ import type { Bar, ContractInfo } from "../../ib";
 import type { Quote } from "../../market-data/ticker";
 import { formatValue, toNumber } from "../format";
 import type { Column } from "../table";
-import { cardView, localSymbolColumn, plural, tableView, type View } from "./view";
+import { cardView, dataOf, localSymbolColumn, plural, tableView, type View } from "./view";
 
 const QUOTE_COLUMNS: readonly Column<Quote>[] = [
   { key: "symbol", header: "Symbol" },
@@ -45,6 +45,7 @@ export const quoteView: View<Quote> = {
   html: (q) => quotesView.html([q]),
   text: (q) => quotesView.text([q]),
   summary: (q) => quotesView.summary([q]),
+  data: (q) => dataOf(quotesView, [q]),
 };
 
 const BAR_COLUMNS: readonly Column<Bar>[] = [

@@ -2,15 +2,41 @@
  * What a view is (HTML, plain text, a one-line summary of a value) and the pieces the result views
  * share: table and card views, plurals, the account and currency rules for captions and totals.
  */
-import { type Card, type CardSection, cardHtml, cardText } from "../card";
+import { type Card, type CardSection, cardHtml, cardText, type Field } from "../card";
+import { inferDataTable } from "../data";
 import { formatValue } from "../format";
-import { type Column, type TableOptions, toHtml, toText } from "../table";
+import {
+  type Column,
+  type DataTable,
+  type TableOptions,
+  toDataTable,
+  toHtml,
+  toText,
+  uniqueNames,
+} from "../table";
 
 /** How a value shows: HTML for the notebook, plain text elsewhere, and a one-line summary. */
 export interface View<T> {
   html(value: T): string;
   text(value: T): string;
   summary(value: T): string;
+  /** The value as data, with the columns the HTML shows (records, CSV, dataframe). */
+  data?(value: T): DataTable;
+}
+
+/** The view's data; a view without columns gets the value's own flat fields. */
+export function dataOf<T>(view: View<T>, value: T): DataTable {
+  return view.data ? view.data(value) : inferDataTable(value);
+}
+
+/** A card's fields as one row: labels as headers. */
+export function fieldsTable(fields: readonly Field[]): DataTable {
+  const names = uniqueNames(fields.map((f) => f.label));
+  return {
+    columns: fields.map((f, i) => ({ name: names[i] as string, kind: f.kind ?? "text" })),
+    values: fields.map((f) => [f.value]),
+    rowCount: 1,
+  };
 }
 
 /** A table view: columns and options may depend on the rows (one account → no account column). */
@@ -28,12 +54,15 @@ export function tableView<T>(
       return toText(rows, columns, options);
     },
     summary,
+    data: (rows) => toDataTable(rows, layout(rows).columns),
   };
 }
 
+/** A card view; as data, one row of its fields (or what `data` makes of the value). */
 export function cardView<T>(
   build: (value: T) => { card: Card; sections?: CardSection[] },
   summary: (value: T) => string,
+  data: (value: T) => DataTable = (value) => fieldsTable(build(value).card.fields),
 ): View<T> {
   return {
     html: (value) => {
@@ -45,6 +74,7 @@ export function cardView<T>(
       return cardText(card, sections);
     },
     summary,
+    data,
   };
 }
 
