@@ -3,15 +3,22 @@
  * (sources.ts) and the widgets (widgets.ts); everything else lives in those modules.
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ICommandPalette } from "@jupyterlab/apputils";
+import { Dialog, ICommandPalette, showDialog } from "@jupyterlab/apputils";
 import { INotebookTracker } from "@jupyterlab/notebook";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { IStatusBar } from "@jupyterlab/statusbar";
 import { listIcon, tableRowsIcon } from "@jupyterlab/ui-components";
+import { Widget } from "@lumino/widgets";
 import { IbkrModel } from "./model";
 import { readSettings } from "./settings";
 import { MonitorSource, NotebookSource } from "./sources";
-import { ConnectionBadge, OrdersPanel, PositionsPanel } from "./widgets";
+import {
+  type CancelDetails,
+  ConnectionBadge,
+  cancelDialogBody,
+  OrdersPanel,
+  PositionsPanel,
+} from "./widgets";
 
 const PLUGIN_ID = "jupyterlab-ibkr:plugin";
 
@@ -20,7 +27,22 @@ const COMMANDS = {
   showOrders: "ibkr:show-orders",
   startMonitor: "ibkr:start-monitor",
   stopMonitor: "ibkr:stop-monitor",
+  reconnectMonitor: "ibkr:reconnect-monitor",
 } as const;
+
+/**
+ * The confirmation before a cancel: JupyterLab's dialog, the body built from text nodes only, and
+ * "Keep order" as the default button, so a stray Enter changes nothing.
+ */
+async function confirmCancel(details: CancelDetails): Promise<boolean> {
+  const result = await showDialog({
+    title: details.title,
+    body: new Widget({ node: cancelDialogBody(details) }),
+    buttons: [Dialog.cancelButton({ label: "Keep order" }), Dialog.warnButton({ label: "Cancel order" })],
+    defaultButton: 0,
+  });
+  return result.button.accept;
+}
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -45,21 +67,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const monitor = settings.monitorEnabled
       ? new MonitorSource(app.serviceManager.sessions, model, settings.monitor)
       : null;
-    // Monitor settings apply at its next start; columns need a reload (they are fixed per panel).
-    loaded?.changed.connect(() => {
-      monitor?.configure(readSettings(loaded.composite as Record<string, unknown>).monitor);
-    });
-
     const positions = new PositionsPanel({ model, monitor, columns: settings.positionsColumns });
     positions.id = "jupyterlab-ibkr-positions";
     positions.title.icon = tableRowsIcon;
-    const orders = new OrdersPanel({ model, monitor, columns: settings.ordersColumns });
+    const orders = new OrdersPanel({ model, monitor, columns: settings.ordersColumns, confirmCancel });
     orders.id = "jupyterlab-ibkr-orders";
     orders.title.icon = listIcon;
     app.shell.add(positions, "right", { rank: 600 });
     app.shell.add(orders, "right", { rank: 610 });
     restorer?.add(positions, positions.id);
     restorer?.add(orders, orders.id);
+    // Monitor settings apply at its next start (trading, for the Cancel buttons, at once); columns need
+    // a reload (they are fixed per panel).
+    loaded?.changed.connect(() => {
+      monitor?.configure(readSettings(loaded.composite as Record<string, unknown>).monitor);
+      orders.update();
+    });
 
     if (statusBar) {
       const badge = new ConnectionBadge(model);
@@ -88,6 +111,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
         label: "Interactive Brokers: Stop Monitor",
         isEnabled: () => monitor.status === "running",
         execute: () => monitor.stop(),
+      });
+      app.commands.addCommand(COMMANDS.reconnectMonitor, {
+        label: "Interactive Brokers: Reconnect Monitor",
+        isEnabled: () => monitor.status !== "starting",
+        execute: () => {
+          model.selected = "monitor";
+          return positions.reconnect();
+        },
       });
     }
     for (const command of Object.values(COMMANDS)) {

@@ -6,7 +6,7 @@
 import type { KernelMessage } from "@jupyterlab/services";
 import type { IDisposable } from "@lumino/disposable";
 import { type ISignal, Signal } from "@lumino/signaling";
-import { FEED_MIME_TYPE, type FeedPayload, parsePayload } from "./payload";
+import { FEED_MIME_TYPE, type FeedOrder, type FeedPayload, parsePayload } from "./payload";
 
 /** Why a source is not live, when it is not: shown as the badge's reason. */
 export interface SourceDown {
@@ -124,6 +124,14 @@ export class SourceModel implements IDisposable {
   private _coalesced = 0;
   private _isDisposed = false;
   private readonly _changed = new Signal<this, void>(this);
+}
+
+/** IB order statuses after which nothing more happens to an order. */
+const DONE_STATUSES: ReadonlySet<string> = new Set(["Filled", "Cancelled", "ApiCancelled", "Inactive"]);
+
+/** Whether an order can still change (fill, be cancelled). */
+export function isWorking(order: FeedOrder): boolean {
+  return !DONE_STATUSES.has(order.status);
 }
 
 export type SourceKind = "notebook" | "monitor";

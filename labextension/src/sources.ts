@@ -125,6 +125,10 @@ export interface MonitorOptions {
   clientId: number;
   /** Snapshots per second at most. */
   maxPerSecond: number;
+  /** Open the monitor's connection with `trading: true`, so the Orders panel can cancel its orders. */
+  trading: boolean;
+  /** With trading, also `allowLive: true` when the broker is ibkr-live. Without it a live monitor reads only. */
+  allowLive: boolean;
 }
 
 const HOST_PATTERN =
@@ -152,36 +156,129 @@ export function validateMonitorOptions(options: MonitorOptions): MonitorOptions 
   if (!(Number.isFinite(options.maxPerSecond) && options.maxPerSecond > 0 && options.maxPerSecond <= 20)) {
     fail("refresh ceiling must be more than 0 and at most 20 updates per second");
   }
+  if (typeof options.trading !== "boolean") fail("monitorTrading must be true or false");
+  if (typeof options.allowLive !== "boolean") fail("monitorAllowLive must be true or false");
   return options;
 }
 
 /**
- * The code the monitor kernel runs. Idempotent: a monitor already running in the kernel (another tab,
- * a page reload) is kept, and its feed restarted so that it publishes its current state at once.
- * Settings reach the code only as JSON literals, after validation: no setting can inject code.
+ * Where the monitor kernel keeps what `monitor()` returned ({ ib, feed, stop }), and the JSON of the
+ * options it was started with. Every piece of code the extension runs there goes through these names.
  */
-export function monitorBootstrapCode(options: MonitorOptions): string {
-  const { broker, host, port, clientId, maxPerSecond } = validateMonitorOptions(options);
+export const MONITOR_GLOBAL = "__ibkrMonitor";
+export const MONITOR_CONFIG_GLOBAL = "__ibkrMonitorConfig";
+
+/** The arguments of `monitor(…)`: `trading` only when enabled, `allowLive` only with it, for live. */
+export function monitorArguments(options: MonitorOptions): Record<string, unknown> {
+  const { broker, host, port, clientId, maxPerSecond, trading, allowLive } = validateMonitorOptions(options);
   const args: Record<string, unknown> = { broker, host, clientId, maxPerSecond };
   if (port !== null) args.port = port;
+  if (trading) {
+    args.trading = true;
+    // The library refuses allowLive for a paper broker, and needs it to trade on a live one.
+    if (allowLive && broker === "ibkr-live") args.allowLive = true;
+  }
+  return args;
+}
+
+/** How long a restart waits after closing the old connection, so TWS frees its client id (else 326). */
+export const MONITOR_RESTART_PAUSE_MS = 1000;
+
+/**
+ * The code the monitor kernel runs. Idempotent: a monitor already running in the kernel with the same
+ * options (another tab, a page reload) is kept, and its feed restarted so that it publishes its
+ * current state at once; one started with other options (the settings changed) is replaced. With
+ * `restart`, the running one is always replaced: that is the panels' Reconnect.
+ * Settings reach the code only as JSON literals, after validation: no setting can inject code.
+ */
+export function monitorBootstrapCode(options: MonitorOptions, { restart = false } = {}): string {
+  const args = JSON.stringify(monitorArguments(options));
   // One block, no top-level declarations: the kernel may run this again (restart, another tab).
   return [
     "{",
     '  const { monitor } = await import("ibkr-notebook");',
-    "  const shared = globalThis as { __ibkrMonitor?: Awaited<ReturnType<typeof monitor>> };",
-    "  if (shared.__ibkrMonitor) {",
-    "    shared.__ibkrMonitor.feed.stop();",
-    "    shared.__ibkrMonitor.feed.start();",
+    "  const shared = globalThis as {",
+    `    ${MONITOR_GLOBAL}?: Awaited<ReturnType<typeof monitor>>;`,
+    `    ${MONITOR_CONFIG_GLOBAL}?: string;`,
+    "  };",
+    `  const config = ${JSON.stringify(args)};`,
+    restart
+      ? `  if (shared.${MONITOR_GLOBAL}) {`
+      : `  if (shared.${MONITOR_GLOBAL} && shared.${MONITOR_CONFIG_GLOBAL} !== config) {`,
+    `    shared.${MONITOR_GLOBAL}.stop();`,
+    `    delete shared.${MONITOR_GLOBAL};`,
+    `    await new Promise((resolve) => setTimeout(resolve, ${MONITOR_RESTART_PAUSE_MS}));`,
+    "  }",
+    `  if (shared.${MONITOR_GLOBAL}) {`,
+    `    shared.${MONITOR_GLOBAL}.feed.stop();`,
+    `    shared.${MONITOR_GLOBAL}.feed.start();`,
     "  } else {",
-    `    shared.__ibkrMonitor = await monitor(${JSON.stringify(args)});`,
+    `    shared.${MONITOR_GLOBAL} = await monitor(${args});`,
+    `    shared.${MONITOR_CONFIG_GLOBAL} = config;`,
     "  }",
     "}",
   ].join("\n");
 }
 
 export const MONITOR_STOP_CODE =
-  "(globalThis as { __ibkrMonitor?: { stop(): void } }).__ibkrMonitor?.stop(); " +
-  "delete (globalThis as { __ibkrMonitor?: unknown }).__ibkrMonitor;";
+  `(globalThis as { ${MONITOR_GLOBAL}?: { stop(): void } }).${MONITOR_GLOBAL}?.stop(); ` +
+  `delete (globalThis as { ${MONITOR_GLOBAL}?: unknown }).${MONITOR_GLOBAL}; ` +
+  `delete (globalThis as { ${MONITOR_CONFIG_GLOBAL}?: unknown }).${MONITOR_CONFIG_GLOBAL};`;
+
+/** The line the cancel code prints its outcome on, so the panel finds it among any other output. */
+export const RESULT_MARKER = "__ibkr_result__";
+
+/**
+ * The code that cancels one order in the monitor kernel (and only there: decision 4). The order id is
+ * the only value that reaches it, checked to be a positive safe integer and written with
+ * JSON.stringify. The outcome is printed as one marked JSON line, and errors are caught there, so a
+ * refused cancel does not fail the execute (tslab aborts queued requests after a failure).
+ */
+export function monitorCancelCode(orderId: number): string {
+  if (!(typeof orderId === "number" && Number.isSafeInteger(orderId) && orderId > 0)) {
+    throw new Error(`not an order id: ${String(orderId)}`);
+  }
+  const id = JSON.stringify(orderId);
+  return [
+    "{",
+    "  const shared = globalThis as {",
+    `    ${MONITOR_GLOBAL}?: { ib: { cancelOrder(orderId: number): Promise<{ status: string }> } };`,
+    "  };",
+    "  let result: { ok: boolean; status?: string; code?: unknown; error?: string };",
+    "  try {",
+    `    const running = shared.${MONITOR_GLOBAL};`,
+    '    if (!running) throw new Error("the monitor is not running in its kernel");',
+    `    const trade = await running.ib.cancelOrder(${id});`,
+    "    result = { ok: true, status: trade.status };",
+    "  } catch (error) {",
+    "    const e = error as { message?: unknown; code?: unknown };",
+    "    result = { ok: false, code: e?.code, error: String(e?.message ?? error) };",
+    "  }",
+    `  console.log(${JSON.stringify(RESULT_MARKER)} + JSON.stringify(result));`,
+    "}",
+  ].join("\n");
+}
+
+/** What the cancel code printed, as a sentence for the panel. */
+export function describeCancelResult(orderId: number, output: string): string {
+  const line = output
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(RESULT_MARKER));
+  if (!line)
+    return `Order ${orderId}: the monitor gave no answer${output.trim() ? `: ${output.trim()}` : ""}`;
+  let result: { ok?: unknown; status?: unknown; code?: unknown; error?: unknown };
+  try {
+    result = JSON.parse(line.slice(RESULT_MARKER.length)) as typeof result;
+  } catch {
+    return `Order ${orderId}: unreadable answer from the monitor: ${line}`;
+  }
+  if (result.ok === true)
+    return `Order ${orderId}: cancel sent; status ${String(result.status ?? "unknown")}.`;
+  // TWS confirms a cancel with "error" 202; the library rejects with it for an order it did not place.
+  if (result.code === 202) return `Order ${orderId}: cancelled (${String(result.error ?? "")}).`;
+  throw new Error(`order ${orderId} was not cancelled: ${String(result.error ?? "unknown error")}`);
+}
 
 /** The part of Session.IManager the monitor uses. */
 export type SessionManagerLike = Pick<Session.IManager, "findByPath" | "connectTo" | "startNew">;
@@ -222,9 +319,52 @@ export class MonitorSource implements IDisposable {
     return this._statusChanged;
   }
 
-  /** Applies at the next (re)start. */
+  /** Applies at the next (re)start; `trading` (whether the panel may cancel) applies at once. */
   configure(settings: MonitorSettings): void {
     this.settings = settings;
+  }
+
+  /**
+   * Whether the settings allow cancelling from the panel. The running monitor must also have been
+   * started with trading: its snapshots say so (`connection.trading`), and the panel checks both.
+   */
+  get trading(): boolean {
+    return this.settings.trading === true;
+  }
+
+  /** Replaces the monitor() running in the kernel with a fresh one (new connection, current settings). */
+  async reconnect(): Promise<void> {
+    if (this._status === "starting") return;
+    if (!this._session?.kernel) return this.start();
+    try {
+      await this._bootstrap(monitorBootstrapCode(this.settings, { restart: true }));
+    } catch (error) {
+      this._fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Cancels one order through the monitor's connection: only with trading enabled in the settings,
+   * only a positive whole order id, only in the monitor kernel. Resolves with what happened, as a
+   * sentence; rejects with the reason it did not.
+   */
+  async cancelOrder(orderId: number): Promise<string> {
+    const code = monitorCancelCode(orderId); // throws for anything but a positive safe integer
+    if (!this.trading) throw new Error("trading from the panel is off (setting monitorTrading)");
+    const kernel = this._session?.kernel;
+    if (this._status !== "running" || !kernel) throw new Error("the monitor is not running");
+    const future = kernel.requestExecute({ code, silent: true, store_history: false });
+    let output = "";
+    future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
+      if (msg.header.msg_type === "stream") output += (msg.content as { text?: string }).text ?? "";
+    };
+    const reply = await future.done;
+    if (reply.content.status !== "ok") {
+      const content = reply.content as { ename?: string; evalue?: string };
+      throw new Error(`the monitor kernel failed: ${content.ename ?? "error"}: ${content.evalue ?? ""}`);
+    }
+    return describeCancelResult(orderId, output);
   }
 
   /** Finds the shared session or starts it, then bootstraps it. */

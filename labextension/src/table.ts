@@ -1,7 +1,7 @@
 /**
  * Tables of broker rows: column definitions, sorting and filtering (pure, so they are tested without a
- * DOM), and a small DOM table. Every value is written with textContent: a symbol or a message from the
- * broker that contains markup shows literally.
+ * DOM), and a virtualized DOM table that holds only the rows in view. Every value is written with
+ * textContent: a symbol or a message from the broker that contains markup shows literally.
  */
 import type { FeedOrder, FeedPosition } from "./payload";
 
@@ -142,12 +142,6 @@ export function nextSort<T>(state: TableViewState, column: Column<T>): TableView
   return { ...state, sortBy: column.id, descending: Boolean(column.numeric) };
 }
 
-/**
- * Rows rendered at most per table. Beyond it the table says how many are hidden and the filter narrows
- * them; virtualized scrolling is what large books need eventually.
- */
-export const MAX_RENDERED_ROWS = 500;
-
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className?: string,
@@ -159,73 +153,405 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-export interface RenderTableOptions<T> {
-  columns: ReadonlyArray<Column<T>>;
-  rows: readonly T[];
-  state: TableViewState;
-  onSort(column: Column<T>): void;
-  /** Extra classes for a row (a done order fades). */
-  rowClass?(row: T): string | undefined;
-  caption?: string;
+/** A button at the end of every row (copy as code, cancel). */
+export interface RowAction<T> {
+  /** The column's header. */
+  label: string;
+  /** The button's text for a row. */
+  text(row: T): string;
+  /** Whether the row's button works, and its tooltip (the reason when it does not). */
+  state(row: T): { enabled: boolean; title: string };
+  run(row: T): void;
 }
 
-/** A fresh table element for already sorted and filtered rows. */
-export function renderTable<T>(options: RenderTableOptions<T>): HTMLTableElement {
-  const { columns, rows, state } = options;
-  const table = element("table", "jp-ibkr-Table");
-  if (options.caption) table.append(element("caption", "jp-ibkr-Table-caption", options.caption));
-  const head = element("thead");
-  const headRow = element("tr");
-  for (const column of columns) {
-    const th = element("th", column.numeric ? "jp-ibkr-numeric" : undefined);
-    const sorted = state.sortBy === column.id;
-    th.setAttribute("aria-sort", sorted ? (state.descending ? "descending" : "ascending") : "none");
-    const button = element(
-      "button",
-      "jp-ibkr-Table-sort",
-      column.label + (sorted ? (state.descending ? " ▼" : " ▲") : ""),
-    );
-    button.type = "button";
-    button.dataset.column = column.id;
-    button.addEventListener("click", () => options.onSort(column));
-    th.append(button);
-    headRow.append(th);
+export interface VirtualTableOptions<T> {
+  columns: ReadonlyArray<Column<T>>;
+  /** Identifies a row across snapshots (keeps the focused row when rows move). */
+  rowKey(row: T): string;
+  onSort(column: Column<T>): void;
+  /** Extra classes for a row (a finished order fading out). */
+  rowClass?(row: T): string | undefined;
+  /** Enter on the focused row. */
+  onActivate?(row: T): void;
+  /** Other keys on the focused row, by KeyboardEvent.key ("Delete": cancel an order). */
+  keyActions?: Readonly<Record<string, (row: T) => void>>;
+  action?: RowAction<T>;
+  /** For screen readers: "Positions", "Working orders". */
+  label: string;
+  /** Shown in the body when there are no rows (a filter that matches nothing). */
+  emptyText?: string;
+}
+
+/** Assumed row height until a rendered row can be measured (jsdom never measures). */
+export const DEFAULT_ROW_HEIGHT = 24;
+/** Rows rendered beyond each edge of the view, so that a scroll step rarely shows a gap. */
+export const OVERSCAN_ROWS = 8;
+/** A table keeps room for this many rows (when it has them) however the panel is squeezed. */
+export const MIN_VISIBLE_ROWS = 4;
+/** The view's height when the element has none yet (hidden, not attached, jsdom). */
+const FALLBACK_VIEW_HEIGHT = 600;
+
+let tableCounter = 0;
+
+/**
+ * A table that renders only the rows in view (plus a few on each side) between two spacer rows that
+ * stand in for the others, so 10,000 rows cost what 50 do. The node is its own scroll container.
+ * Rows are sorted and filtered by the caller over the full set; the table only windows them.
+ *
+ * Keyboard: the table takes focus as one stop; arrow keys, Page Up/Down, Home and End move the
+ * focused row (announced with aria-activedescendant), Enter runs `onActivate` on it, and the keys of
+ * `keyActions` their action.
+ */
+export class VirtualTable<T> {
+  constructor(private readonly options: VirtualTableOptions<T>) {
+    tableCounter += 1;
+    this.id = `jp-ibkr-table-${tableCounter}`;
+    this.node = element("div", "jp-ibkr-Table-viewport");
+    this.table = element("table", "jp-ibkr-Table");
+    // A grid with aria-rowcount/aria-rowindex: the ARIA pattern for rows that are not all in the DOM.
+    this.table.setAttribute("role", "grid");
+    this.table.setAttribute("aria-label", options.label);
+    this.table.tabIndex = 0;
+    this.head = element("thead");
+    this.headRow = element("tr");
+    this.headRow.setAttribute("aria-rowindex", "1");
+    this.head.append(this.headRow);
+    this.body = element("tbody");
+    this.topSpacer = this.spacer();
+    this.bottomSpacer = this.spacer();
+    this.emptyRow = element("tr", "jp-ibkr-Table-emptyRow");
+    const emptyCell = element("td", undefined, options.emptyText ?? "No rows match the filter.");
+    emptyCell.colSpan = this.columnCount;
+    this.emptyRow.append(emptyCell);
+    this.body.append(this.topSpacer, this.bottomSpacer);
+    this.table.append(this.head, this.body);
+    this.node.append(this.table);
+
+    this.node.addEventListener("scroll", () => this.refresh());
+    this.table.addEventListener("keydown", (event) => this.onKeyDown(event));
+    this.body.addEventListener("click", (event) => this.onClick(event));
+    if (typeof ResizeObserver !== "undefined") {
+      this.resizeObserver = new ResizeObserver(() => this.refresh());
+      this.resizeObserver.observe(this.node);
+    }
+    this.buildHead();
+    this.renderHead({ sortBy: null, descending: false, filter: "" });
   }
-  head.append(headRow);
-  const body = element("tbody");
-  for (const row of rows.slice(0, MAX_RENDERED_ROWS)) {
+
+  /** The scroll container; append it where the table goes. */
+  readonly node: HTMLDivElement;
+
+  /** The table element: it takes the keyboard focus (one tab stop) for row navigation. */
+  get focusNode(): HTMLTableElement {
+    return this.table;
+  }
+
+  /** All rows, as last given (sorted and filtered). */
+  get rows(): readonly T[] {
+    return this._rows;
+  }
+
+  /** The rows currently in the DOM: [first, last). */
+  get window(): { first: number; last: number } {
+    return { first: this.first, last: this.last };
+  }
+
+  /** The focused row's index, or -1. */
+  get activeIndex(): number {
+    return this._activeIndex;
+  }
+
+  get rowHeight(): number {
+    return this._rowHeight;
+  }
+
+  /** New rows (already sorted and filtered) and the view state the headers show. */
+  setRows(rows: readonly T[], state: TableViewState): void {
+    this._rows = rows;
+    this.renderHead(state);
+    this.table.setAttribute("aria-rowcount", String(rows.length + 1));
+    if (this.activeKey !== null) {
+      const key = this.activeKey;
+      this._activeIndex = rows.findIndex((row) => this.options.rowKey(row) === key);
+      if (this._activeIndex < 0) this.activeKey = null;
+    }
+    this.render(true);
+    this.node.style.minHeight = `${Math.ceil(Math.min(rows.length, MIN_VISIBLE_ROWS) * this._rowHeight + this.headHeight())}px`;
+  }
+
+  /** Re-renders the rows in view if the view moved (scroll, resize); also after the panel is shown. */
+  refresh(): void {
+    this.render(false);
+  }
+
+  /** Focuses row `index` (clamped), scrolling it into view. */
+  setActive(index: number): void {
+    const count = this._rows.length;
+    if (!count) return;
+    const next = Math.max(0, Math.min(count - 1, index));
+    this._activeIndex = next;
+    this.activeKey = this.options.rowKey(this._rows[next] as T);
+    const top = next * this._rowHeight;
+    const headHeight = this.headHeight();
+    const view = this.viewHeight() - headHeight;
+    if (top < this.node.scrollTop) this.node.scrollTop = top;
+    else if (top + this._rowHeight > this.node.scrollTop + view) {
+      this.node.scrollTop = top + this._rowHeight - view;
+    }
+    this.render(true);
+  }
+
+  dispose(): void {
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = null;
+  }
+
+  private get columnCount(): number {
+    return this.options.columns.length + (this.options.action ? 1 : 0);
+  }
+
+  private spacer(): HTMLTableRowElement {
+    const row = element("tr", "jp-ibkr-Table-spacer");
+    row.setAttribute("aria-hidden", "true");
+    const cell = element("td");
+    cell.colSpan = this.columnCount;
+    row.append(cell);
+    return row;
+  }
+
+  /** The header cells, built once: re-creating them would drop the focus from a sort button. */
+  private buildHead(): void {
+    const cells: HTMLTableCellElement[] = [];
+    for (const column of this.options.columns) {
+      const th = element("th", column.numeric ? "jp-ibkr-numeric" : undefined);
+      th.scope = "col";
+      const button = element("button", "jp-ibkr-Table-sort", column.label);
+      button.type = "button";
+      button.dataset.column = column.id;
+      button.addEventListener("click", () => this.options.onSort(column));
+      th.append(button);
+      cells.push(th);
+    }
+    if (this.options.action) {
+      const th = element("th", "jp-ibkr-Table-actionHead", this.options.action.label);
+      th.scope = "col";
+      cells.push(th);
+    }
+    this.headRow.replaceChildren(...cells);
+  }
+
+  private renderHead(state: TableViewState): void {
+    this.options.columns.forEach((column, c) => {
+      const th = this.headRow.children[c] as HTMLTableCellElement;
+      const sorted = state.sortBy === column.id;
+      th.setAttribute("aria-sort", sorted ? (state.descending ? "descending" : "ascending") : "none");
+      const text = column.label + (sorted ? (state.descending ? " ▼" : " ▲") : "");
+      const button = th.firstChild as HTMLButtonElement;
+      if (button.textContent !== text) button.textContent = text;
+    });
+  }
+
+  private viewHeight(): number {
+    return this.node.clientHeight || FALLBACK_VIEW_HEIGHT;
+  }
+
+  private headHeight(): number {
+    return this.head.getBoundingClientRect().height || 0;
+  }
+
+  /** Computes the window and re-renders when it moved or when `force` (new rows, new focus). */
+  private render(force: boolean): void {
+    const count = this._rows.length;
+    const height = this._rowHeight;
+    const headHeight = this.headHeight();
+    const view = this.viewHeight();
+    // When the rows shrank (a filter), the old scroll offset may lie past the end.
+    const maxScroll = Math.max(0, count * height + headHeight - view);
+    if (this.node.scrollTop > maxScroll) this.node.scrollTop = maxScroll;
+    const scrollTop = this.node.scrollTop;
+    const first = Math.max(0, Math.min(count, Math.floor(scrollTop / height) - OVERSCAN_ROWS));
+    const last = Math.max(
+      first,
+      Math.min(count, Math.ceil((scrollTop + view - headHeight) / height) + OVERSCAN_ROWS),
+    );
+    if (!force && first === this.first && last === this.last) return;
+    this.first = first;
+    this.last = last;
+    this.renderRows();
+    this.measure();
+  }
+
+  private renderRows(): void {
+    const { first, last } = this;
+    const count = this._rows.length;
+    const height = this._rowHeight;
+    (this.topSpacer.firstChild as HTMLElement).style.height = `${first * height}px`;
+    (this.bottomSpacer.firstChild as HTMLElement).style.height = `${(count - last) * height}px`;
+    this.topSpacer.hidden = first === 0;
+    this.bottomSpacer.hidden = last === count;
+    const needed = last - first;
+    while (this.pool.length < needed) this.pool.push(this.createRow());
+    const rows = this.pool.slice(0, needed);
+    for (let k = 0; k < needed; k++) this.fillRow(rows[k] as HTMLTableRowElement, first + k);
+    const children: HTMLTableRowElement[] = [this.topSpacer, ...rows, this.bottomSpacer];
+    if (count === 0) children.splice(1, 0, this.emptyRow);
+    // Only touch the body when its rows changed: re-inserting rows would restart their transitions.
+    const current = this.body.children;
+    const same = current.length === children.length && children.every((child, i) => current[i] === child);
+    if (!same) this.body.replaceChildren(...children);
+    const active = this._activeIndex >= first && this._activeIndex < last;
+    if (active) this.table.setAttribute("aria-activedescendant", this.rowId(this._activeIndex));
+    else this.table.removeAttribute("aria-activedescendant");
+  }
+
+  private createRow(): HTMLTableRowElement {
     const tr = element("tr");
-    const extra = options.rowClass?.(row);
-    if (extra) tr.className = extra;
-    for (const column of columns) {
-      const value = column.value(row);
-      const classes = [column.numeric ? "jp-ibkr-numeric" : ""];
-      if (column.signed && typeof value === "number" && value !== 0) {
-        classes.push(value > 0 ? "jp-ibkr-positive" : "jp-ibkr-negative");
-      }
-      const td = element(
-        "td",
-        classes.filter(Boolean).join(" ") || undefined,
-        (column.format ?? formatCell)(value),
-      );
+    for (const column of this.options.columns) {
+      const td = element("td");
       td.dataset.column = column.id;
       tr.append(td);
     }
-    body.append(tr);
+    if (this.options.action) {
+      const td = element("td", "jp-ibkr-Table-actionCell");
+      const button = element("button", "jp-ibkr-Table-action");
+      button.type = "button";
+      button.tabIndex = -1; // one tab stop per table: Enter on the focused row, or a click
+      td.append(button);
+      tr.append(td);
+    }
+    return tr;
   }
-  table.append(head, body);
-  if (rows.length > MAX_RENDERED_ROWS) {
-    const foot = element("tfoot");
-    const tr = element("tr");
-    const td = element(
-      "td",
-      "jp-ibkr-Table-more",
-      `${rows.length - MAX_RENDERED_ROWS} more rows: filter to narrow them`,
-    );
-    td.colSpan = columns.length;
-    tr.append(td);
-    foot.append(tr);
-    table.append(foot);
+
+  private rowId(index: number): string {
+    return `${this.id}-row-${index}`;
   }
-  return table;
+
+  private fillRow(tr: HTMLTableRowElement, index: number): void {
+    const row = this._rows[index] as T;
+    const classes = ["jp-ibkr-Table-row"];
+    const extra = this.options.rowClass?.(row);
+    if (extra) classes.push(extra);
+    const active = index === this._activeIndex;
+    if (active) classes.push("jp-mod-active");
+    const className = classes.join(" ");
+    if (tr.className !== className) tr.className = className;
+    tr.id = this.rowId(index);
+    tr.dataset.index = String(index);
+    tr.setAttribute("aria-rowindex", String(index + 2));
+    tr.setAttribute("aria-selected", active ? "true" : "false");
+    const cells = tr.children;
+    this.options.columns.forEach((column, c) => {
+      const td = cells[c] as HTMLTableCellElement;
+      const value = column.value(row);
+      let className = column.numeric ? "jp-ibkr-numeric" : "";
+      if (column.signed && typeof value === "number" && value !== 0) {
+        className += value > 0 ? " jp-ibkr-positive" : " jp-ibkr-negative";
+      }
+      if (td.className !== className.trim()) td.className = className.trim();
+      const text = (column.format ?? formatCell)(value);
+      if (td.textContent !== text) td.textContent = text;
+    });
+    const action = this.options.action;
+    if (action) {
+      const button = (cells[this.options.columns.length] as HTMLElement).firstChild as HTMLButtonElement;
+      const { enabled, title } = action.state(row);
+      button.textContent = action.text(row);
+      button.disabled = !enabled;
+      button.title = title;
+      button.setAttribute("aria-label", `${action.text(row)}: ${title}`);
+    }
+  }
+
+  /** Adopts the real row height once a row is laid out (browsers only), so the spacers are exact. */
+  private measure(): void {
+    if (this.measured) return;
+    const row = this.pool[0];
+    if (!row?.isConnected || !this.last) return;
+    const height = row.getBoundingClientRect().height;
+    if (!(height > 0)) return;
+    this.measured = true;
+    if (Math.abs(height - this._rowHeight) > 0.01) {
+      this._rowHeight = height;
+      this.render(true);
+    }
+  }
+
+  private onKeyDown(event: KeyboardEvent): void {
+    if (event.target !== this.table) return; // keys on a header button are that button's
+    const page = Math.max(1, Math.floor((this.viewHeight() - this.headHeight()) / this._rowHeight) - 1);
+    const current = this._activeIndex;
+    let next: number | null = null;
+    switch (event.key) {
+      case "ArrowDown":
+        next = current < 0 ? 0 : current + 1;
+        break;
+      case "ArrowUp":
+        next = current < 0 ? 0 : current - 1;
+        break;
+      case "PageDown":
+        next = Math.max(0, current) + page;
+        break;
+      case "PageUp":
+        next = Math.max(0, current) - page;
+        break;
+      case "Home":
+        next = 0;
+        break;
+      case "End":
+        next = this._rows.length - 1;
+        break;
+      case "Enter":
+        if (current >= 0 && this.options.onActivate) {
+          event.preventDefault();
+          this.options.onActivate(this._rows[current] as T);
+        }
+        return;
+      default: {
+        const run = this.options.keyActions?.[event.key];
+        if (run && current >= 0) {
+          event.preventDefault();
+          run(this._rows[current] as T);
+        }
+        return;
+      }
+    }
+    event.preventDefault();
+    this.setActive(next);
+  }
+
+  private onClick(event: MouseEvent): void {
+    const target = event.target as HTMLElement;
+    const tr = target.closest<HTMLTableRowElement>("tr.jp-ibkr-Table-row");
+    if (!tr || tr.dataset.index === undefined) return;
+    const index = Number(tr.dataset.index);
+    const row = this._rows[index];
+    if (row === undefined) return;
+    const button = target.closest("button.jp-ibkr-Table-action");
+    if (button && this.options.action) {
+      if (!(button as HTMLButtonElement).disabled) this.options.action.run(row);
+      return;
+    }
+    this._activeIndex = index;
+    this.activeKey = this.options.rowKey(row);
+    this.table.focus();
+    this.render(true);
+  }
+
+  private readonly id: string;
+  private readonly table: HTMLTableElement;
+  private readonly head: HTMLTableSectionElement;
+  private readonly headRow: HTMLTableRowElement;
+  private readonly body: HTMLTableSectionElement;
+  private readonly topSpacer: HTMLTableRowElement;
+  private readonly bottomSpacer: HTMLTableRowElement;
+  private readonly emptyRow: HTMLTableRowElement;
+  private readonly pool: HTMLTableRowElement[] = [];
+  private resizeObserver: ResizeObserver | null = null;
+  private _rows: readonly T[] = [];
+  private first = 0;
+  private last = 0;
+  private _rowHeight = DEFAULT_ROW_HEIGHT;
+  private measured = false;
+  private _activeIndex = -1;
+  private activeKey: string | null = null;
 }

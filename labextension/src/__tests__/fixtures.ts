@@ -89,11 +89,13 @@ let counter = 0;
 export function iopub(
   data: Record<string, unknown>,
   msgType: "update_display_data" | "display_data" | "stream" = "update_display_data",
+  /** For a stream: the text, instead of the data as JSON. */
+  text?: string,
 ): KernelMessage.IIOPubMessage {
   counter += 1;
   const content =
     msgType === "stream"
-      ? { name: "stdout", text: JSON.stringify(data) }
+      ? { name: "stdout", text: text ?? JSON.stringify(data) }
       : { data, metadata: {}, transient: { display_id: "ibkr-0123456789abcdef" } };
   return {
     channel: "iopub",

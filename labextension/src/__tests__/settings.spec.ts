@@ -43,7 +43,23 @@ describe("settings", () => {
       port: 4001,
       clientId: 3,
       maxPerSecond: 4,
+      trading: false,
+      allowLive: false,
     });
     expect(settings.ordersColumns).toEqual(["orderId", "status"]);
+  });
+
+  it("keeps trading from the monitor off unless both switches say so", () => {
+    expect(DEFAULT_SETTINGS.monitor.trading).toBe(false);
+    expect(DEFAULT_SETTINGS.monitor.allowLive).toBe(false);
+    expect(readSettings({ monitorTrading: "yes", monitorAllowLive: 1 }).monitor).toMatchObject({
+      trading: false,
+      allowLive: false,
+    });
+    expect(readSettings({ monitorTrading: true }).monitor).toMatchObject({ trading: true, allowLive: false });
+    expect(readSettings({ monitorTrading: true, monitorAllowLive: true }).monitor).toMatchObject({
+      trading: true,
+      allowLive: true,
+    });
   });
 });
