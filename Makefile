@@ -1,16 +1,18 @@
 # The README's two commands: `make demo` (the main job) and `make test` (every test).
-# Each installs what it needs: npm packages, and a Python venv for the cross-client decoder checks.
+# Each installs what it needs: npm packages, the notebooks' packages, the extension's build, and one
+# Python venv (.venv) with the test clients and the demo's JupyterLab.
 
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 NPM_STAMP := node_modules/.install-stamp
 VENV_STAMP := $(VENV)/.install-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 LAB_STAMP := labextension/node_modules/.install-stamp
-TSLAB_STAMP := test/tslab/node_modules/.install-stamp
-DEMO_PORT ?= 7497
+NOTEBOOKS_STAMP := notebooks/node_modules/.install-stamp
+LAB_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null)
 
-.PHONY: demo test bench sim clean
+.PHONY: demo test notebooks bench sim clean
 
 $(NPM_STAMP): package.json package-lock.json kernel-lib/package.json
 	npm ci --no-audit --no-fund
@@ -21,33 +23,51 @@ $(LAB_STAMP): labextension/package.json labextension/package-lock.json
 	npm --prefix labextension ci --no-audit --no-fund
 	@touch $@
 
-# tslab (the TypeScript kernel) in its own folder: its TypeScript fork must not shadow the workspace's tsc.
-$(TSLAB_STAMP): test/tslab/package.json test/tslab/package-lock.json
-	npm ci --prefix test/tslab --no-audit --no-fund
+# The notebooks' folder, as a user sets one up: ibkr-notebook (a link to kernel-lib), tslab (the
+# TypeScript kernel), @types/node. Its own project: tslab's TypeScript fork must not shadow the workspace's tsc.
+$(NOTEBOOKS_STAMP): notebooks/package.json notebooks/package-lock.json kernel-lib/package.json
+	npm ci --prefix notebooks --no-audit --no-fund
 	@touch $@
 
-$(VENV_STAMP): test/python/requirements.txt
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
+
+# The tests' Python: TWS clients for the decoder checks, jupyter_client and nbclient for the kernels.
+$(VENV_STAMP): test/python/requirements.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r test/python/requirements.txt
 	@touch $@
 
-## The main job: the simulator serving the demo account (grows into the full JupyterLab demo).
-demo: $(NPM_STAMP)
-	npm run build
-	node kernel-lib/dist/simulator/cli.js --port $(DEMO_PORT) --scenario notebooks/demo-account.json
+# The demo's: JupyterLab and the prebuilt jupyterlab-ibkr extension (its wheel reuses the npm build).
+$(DEMO_STAMP): notebooks/requirements.txt labextension/pyproject.toml $(LAB_STAMP) $(LAB_SOURCES) | $(VENV)/bin/python
+	npm --prefix labextension run build
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt ./labextension
+	@touch $@
 
-## Every test: lint and format, types, unit and end-to-end tests, and the Python decoder checks.
-test: $(NPM_STAMP) $(LAB_STAMP) $(TSLAB_STAMP) $(VENV_STAMP)
+## The main job: ibkr-sim with the demo account and JupyterLab on the example notebooks (scripts/demo.sh).
+demo: $(NPM_STAMP) $(NOTEBOOKS_STAMP) $(DEMO_STAMP)
+	npm run build
+	bash scripts/demo.sh
+
+## Every test: lint and format, types, unit and end-to-end tests, the Python decoder checks, the
+## notebooks on the tslab kernel, and `make demo` itself.
+test: $(NPM_STAMP) $(LAB_STAMP) $(NOTEBOOKS_STAMP) $(VENV_STAMP) $(DEMO_STAMP)
 	npm test
 	npm --prefix labextension run typecheck
 	npm --prefix labextension test
 	npm --prefix labextension run build
 	$(VENV)/bin/python test/python/check_decoders.py
 	$(VENV)/bin/python test/python/check_tslab_kernel.py
+	$(VENV)/bin/python test/python/run_notebooks.py
+	$(VENV)/bin/python test/python/check_demo.py
+
+## Re-run the example notebooks against ibkr-sim and save them with their outputs.
+notebooks: $(NPM_STAMP) $(NOTEBOOKS_STAMP) $(VENV_STAMP)
+	npm run build
+	$(VENV)/bin/python test/python/run_notebooks.py --write
 
 ## Benchmarks (figures printed, baselines measured in the same run).
 bench: $(NPM_STAMP)
 	npm run bench
 
 clean:
-	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist labextension/node_modules labextension/lib test/tslab/node_modules $(VENV)
+	rm -rf node_modules kernel-lib/node_modules kernel-lib/dist labextension/node_modules labextension/lib notebooks/node_modules $(VENV)

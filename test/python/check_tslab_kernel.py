@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """ibkr-notebook inside a real tslab 1.0.22 kernel, driven as JupyterLab drives it (jupyter_client).
 
-The simulator serves the demo account; a kernelspec in a temporary folder starts tslab with the
-notebook folder as its cwd, where node_modules holds ibkr-notebook (a link to kernel-lib) and
-@types/node, as a user's `npm install ibkr-notebook` would. Then cells run and iopub is checked:
+The simulator serves the demo account; a kernelspec in a temporary folder starts tslab with
+notebooks/ as its cwd, whose node_modules (notebooks/package.json) holds ibkr-notebook (a link to
+kernel-lib), @types/node and tslab itself, as a user's `npm install ibkr-notebook tslab` leaves a
+notebook folder. Then cells run and iopub is checked:
 
 1. `await ib.positions()` as a cell's last line: one display_data carrying text/html (a <table>) and
    text/plain together, then the one-line summary on stdout, and nothing else.
@@ -14,8 +15,8 @@ notebook folder as its cwd, where node_modules holds ibkr-notebook (a link to ke
    no stream output; replaying the session through JupyterLab's routing rules leaves every cell's
    outputs without them.
 
-Run after the TypeScript build (kernel-lib/dist) and `npm ci --prefix test/tslab` (the kernel, kept
-out of the workspace). Exits non-zero on any failure; everything is bounded well under a minute.
+Run after the TypeScript build (kernel-lib/dist) and `npm ci --prefix notebooks` (the kernel, kept
+out of the workspace: its TypeScript fork would shadow the workspace's tsc). Exits non-zero on any failure; everything is bounded well under a minute.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ REPO = Path(__file__).resolve().parents[2]
 KERNEL_LIB = REPO / "kernel-lib"
 SIM_CLI = KERNEL_LIB / "dist" / "simulator" / "cli.js"
 DEMO_SCENARIO = REPO / "notebooks" / "demo-account.json"
-TSLAB = REPO / "test" / "tslab" / "node_modules" / ".bin" / "tslab"
-TYPES_NODE = REPO / "node_modules" / "@types" / "node"
+NOTEBOOKS = REPO / "notebooks"
+TSLAB = NOTEBOOKS / "node_modules" / ".bin" / "tslab"
+LIBRARY = NOTEBOOKS / "node_modules" / "ibkr-notebook"
+TYPES_NODE = NOTEBOOKS / "node_modules" / "@types" / "node"
 
 TOTAL_BUDGET_S = 55.0
 FIRST_CELL_S = 30.0  # the first cell starts tslab's TypeScript compiler
@@ -308,15 +311,6 @@ def start_simulator() -> tuple[subprocess.Popen[str], int]:
     return sim, int(match.group(1))
 
 
-def notebook_folder(root: Path) -> Path:
-    """A folder as `npm install ibkr-notebook` leaves it: the package and @types/node."""
-    folder = root / "notebook"
-    (folder / "node_modules" / "@types").mkdir(parents=True)
-    (folder / "node_modules" / "ibkr-notebook").symlink_to(KERNEL_LIB, target_is_directory=True)
-    (folder / "node_modules" / "@types" / "node").symlink_to(TYPES_NODE, target_is_directory=True)
-    return folder
-
-
 def kernel_manager(root: Path) -> KernelManager:
     """tslab's own kernelspec (research §1.8), written where only this run looks."""
     spec_dir = root / "kernels" / "tslab-check"
@@ -337,8 +331,9 @@ def main() -> int:
     started = time.monotonic()
     for needed, hint in [
         (SIM_CLI, "run the TypeScript build first (npm run build)"),
-        (TSLAB, "install the kernel: npm ci --prefix test/tslab"),
-        (TYPES_NODE, "install the workspace: npm ci"),
+        (TSLAB, "install the notebooks' packages: npm ci --prefix notebooks"),
+        (LIBRARY, "install the notebooks' packages: npm ci --prefix notebooks"),
+        (TYPES_NODE, "install the notebooks' packages: npm ci --prefix notebooks"),
     ]:
         if not needed.exists():
             print(f"check_tslab_kernel: {needed} is missing: {hint}", file=sys.stderr)
@@ -348,12 +343,11 @@ def main() -> int:
     sim, port = start_simulator()
     with tempfile.TemporaryDirectory(prefix="tslab-check-") as tmp:
         root = Path(tmp)
-        folder = notebook_folder(root)
         km = kernel_manager(root)
         log_path = root / "kernel.log"
         with log_path.open("w") as log:
             try:
-                km.start_kernel(cwd=str(folder), stdout=log, stderr=log)
+                km.start_kernel(cwd=str(NOTEBOOKS), stdout=log, stderr=log)
                 session = Session(km, started + TOTAL_BUDGET_S)
                 session.start()
                 session.run(
