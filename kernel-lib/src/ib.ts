@@ -768,7 +768,7 @@ export class IB extends EventEmitter<IBEvents> {
       api,
       `contract ${contractLabel(spec)}`,
       REQUEST_TIMEOUT_MS,
-      (reqId, done, fail) => {
+      (reqId, done) => {
         const offs = [
           listen(
             api,
@@ -777,12 +777,10 @@ export class IB extends EventEmitter<IBEvents> {
           ),
           listen(api, EventName.contractDetailsEnd, (id: number) => id === reqId && done()),
         ];
-        this.router.onRequestError(reqId, (error) =>
-          fail(error.code === 200 ? new NoSecurityDefinitionError(`"${contractLabel(spec)}"`, reqId) : error),
-        );
         api.reqContractDetails(reqId, spec);
         return unlisten(offs);
       },
+      { contract: `"${contractLabel(spec)}"` },
     );
     return found.map(toContractInfo);
   }
@@ -797,7 +795,7 @@ export class IB extends EventEmitter<IBEvents> {
       api,
       `quote ${contractLabel(contract)}`,
       REQUEST_TIMEOUT_MS,
-      (reqId, done, fail) => {
+      (reqId, done) => {
         const offs = [
           listen(
             api,
@@ -811,14 +809,10 @@ export class IB extends EventEmitter<IBEvents> {
           ),
           listen(api, EventName.tickSnapshotEnd, (id: number) => id === reqId && done()),
         ];
-        this.router.onRequestError(reqId, (error) =>
-          fail(
-            error.code === 200 ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, reqId) : error,
-          ),
-        );
         api.reqMktData(reqId, contract, "", true, false);
         return unlisten(offs);
       },
+      { contract: `"${contractLabel(contract)}"` },
     );
     return asQuote(quote);
   }
@@ -937,44 +931,46 @@ export class IB extends EventEmitter<IBEvents> {
     await this.pacer.wait(key, contractLabel(contract), this.closing.signal);
     const api = this.api();
     const bars: Bar[] = [];
-    await exchange<void>(this.router, api, `bars ${contractLabel(contract)}`, 60_000, (reqId, done, fail) => {
-      const off = listen(
-        api,
-        EventName.historicalData,
-        (
-          id: number,
-          time: string,
-          open: number,
-          high: number,
-          low: number,
-          close: number,
-          volume: number,
-          count: number,
-          wap: number,
-        ) => {
-          if (id !== reqId) return;
-          if (time.startsWith("finished")) return done();
-          bars.push({ time: parseBarTime(time), open, high, low, close, volume, wap, count });
-        },
-      );
-      this.router.onRequestError(reqId, (error) =>
-        fail(
-          error.code === 200 ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, reqId) : error,
-        ),
-      );
-      api.reqHistoricalData(
-        reqId,
-        contract,
-        end,
-        request.duration,
-        barSize as never,
-        what as never,
-        useRTH ? 1 : 0,
-        2,
-        false,
-      );
-      return off;
-    });
+    await exchange<void>(
+      this.router,
+      api,
+      `bars ${contractLabel(contract)}`,
+      60_000,
+      (reqId, done) => {
+        const off = listen(
+          api,
+          EventName.historicalData,
+          (
+            id: number,
+            time: string,
+            open: number,
+            high: number,
+            low: number,
+            close: number,
+            volume: number,
+            count: number,
+            wap: number,
+          ) => {
+            if (id !== reqId) return;
+            if (time.startsWith("finished")) return done();
+            bars.push({ time: parseBarTime(time), open, high, low, close, volume, wap, count });
+          },
+        );
+        api.reqHistoricalData(
+          reqId,
+          contract,
+          end,
+          request.duration,
+          barSize as never,
+          what as never,
+          useRTH ? 1 : 0,
+          2,
+          false,
+        );
+        return off;
+      },
+      { contract: `"${contractLabel(contract)}"` },
+    );
     return bars;
   }
 }

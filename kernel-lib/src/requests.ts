@@ -4,7 +4,13 @@
  * request (IBApiNext routes by id alone and kills unrelated subscriptions that way).
  */
 import { EventName, type IBApi } from "@stoqey/ib";
-import { fromIbError, type IbkrError, isNotice, RequestTimeoutError } from "./errors";
+import {
+  fromIbError,
+  type IbkrError,
+  isNotice,
+  NoSecurityDefinitionError,
+  RequestTimeoutError,
+} from "./errors";
 
 /** First request id; order ids (from nextValidId) stay far below it in practice. */
 const REQUEST_ID_BASE = 1_000_000_000;
@@ -57,6 +63,7 @@ export function exchange<T>(
   what: string,
   timeoutMs: number,
   start: (reqId: number, done: (value: T) => void, fail: (error: Error) => void) => () => void,
+  options: { contract?: string } = {},
 ): Promise<T> {
   const reqId = router.allocate();
   return new Promise<T>((resolve, reject) => {
@@ -75,7 +82,14 @@ export function exchange<T>(
     const fail = (error: Error) => settle(() => reject(error));
     const timer = setTimeout(() => fail(new RequestTimeoutError(what, timeoutMs)), timeoutMs);
     timer.unref();
-    const offError = router.onRequestError(reqId, fail);
+    // "No security definition" (200) for a request about one contract names that contract.
+    const offError = router.onRequestError(reqId, (error) =>
+      fail(
+        error.code === 200 && options.contract
+          ? new NoSecurityDefinitionError(options.contract, reqId)
+          : error,
+      ),
+    );
     const onDisconnect = () => fail(new RequestTimeoutError(`${what} (the connection dropped)`, 0));
     api.once(EventName.disconnected, onDisconnect);
     const offDisconnect = () => api.off(EventName.disconnected, onDisconnect);

@@ -4,40 +4,9 @@
  * plans them, newest first, each ending where the next one starts.
  */
 import { InvalidArgumentError } from "../errors";
-
-/** IB's bar sizes in seconds. */
-export const BAR_SECONDS: Readonly<Record<string, number>> = {
-  "1 secs": 1,
-  "5 secs": 5,
-  "10 secs": 10,
-  "15 secs": 15,
-  "30 secs": 30,
-  "1 min": 60,
-  "2 mins": 120,
-  "3 mins": 180,
-  "5 mins": 300,
-  "10 mins": 600,
-  "15 mins": 900,
-  "20 mins": 1200,
-  "30 mins": 1800,
-  "1 hour": 3600,
-  "2 hours": 7200,
-  "3 hours": 10800,
-  "4 hours": 14400,
-  "8 hours": 28800,
-  "1 day": 86_400,
-  "1 week": 604_800,
-  "1 month": 2_592_000,
-};
+import { BAR_SECONDS, DURATION_UNIT_SECONDS } from "../util/ib-time-units";
 
 const DAY = 86_400;
-const UNIT_SECONDS: Readonly<Record<string, number>> = {
-  S: 1,
-  D: DAY,
-  W: 7 * DAY,
-  M: 30 * DAY,
-  Y: 365 * DAY,
-};
 
 /** The longest duration IB serves in one request for a bar size (seconds). */
 function maxRequestSeconds(barSeconds: number): number {
@@ -68,7 +37,7 @@ export function parseDuration(duration: string): number {
       'Use "<n> <unit>" with unit S, D, W, M or Y, e.g. "1 M".',
     );
   }
-  return Number(m[1]) * (UNIT_SECONDS[m[2] as string] as number);
+  return Number(m[1]) * (DURATION_UNIT_SECONDS[m[2] as string] as number);
 }
 
 export function barSecondsOf(barSize: string): number {

@@ -3,6 +3,7 @@
  * Also the periodic pushes (market data, account updates, P&L) that subscriptions receive.
  */
 
+import { BAR_SECONDS, DURATION_UNIT_SECONDS } from "../../util/ib-time-units";
 import type { Position } from "../model/accounts";
 import { isWorking, openOrderData, orderStatusData } from "../model/exchange";
 import type { Quote } from "../model/market";
@@ -474,32 +475,6 @@ function round2(n: number): number {
 
 // ── history ───────────────────────────────────────────────────────────────────────────────────
 
-const BAR_SIZES: Record<string, number> = {
-  "1 secs": 1,
-  "5 secs": 5,
-  "10 secs": 10,
-  "15 secs": 15,
-  "30 secs": 30,
-  "1 min": 60,
-  "2 mins": 120,
-  "3 mins": 180,
-  "5 mins": 300,
-  "10 mins": 600,
-  "15 mins": 900,
-  "20 mins": 1200,
-  "30 mins": 1800,
-  "1 hour": 3600,
-  "2 hours": 7200,
-  "3 hours": 10800,
-  "4 hours": 14400,
-  "8 hours": 28800,
-  "1 day": 86_400,
-  "1 week": 604_800,
-  "1 month": 2_592_000,
-};
-
-const DURATION_UNITS: Record<string, number> = { S: 1, D: 86_400, W: 604_800, M: 2_592_000, Y: 31_536_000 };
-
 const WHAT_TO_SHOW = new Set([
   "TRADES",
   "MIDPOINT",
@@ -519,10 +494,10 @@ function reqHistoricalData(
   const { reqId } = request;
   const invalid = (what: string) =>
     session.sendError(reqId, 321, `Error validating request:-'bP' : cause - ${what}`);
-  const barSeconds = BAR_SIZES[request.barSize.trim()];
+  const barSeconds = BAR_SECONDS[request.barSize.trim()];
   if (barSeconds === undefined) {
     invalid(
-      `Historical data bar size setting is invalid. Legal ones are: ${Object.keys(BAR_SIZES).join(", ")}`,
+      `Historical data bar size setting is invalid. Legal ones are: ${Object.keys(BAR_SECONDS).join(", ")}`,
     );
     return;
   }
@@ -582,7 +557,7 @@ function reqHistoricalData(
     return;
   }
   const durationSeconds =
-    Number(duration[1]) * (DURATION_UNITS[(duration[2] as string).toUpperCase()] as number);
+    Number(duration[1]) * (DURATION_UNIT_SECONDS[(duration[2] as string).toUpperCase()] as number);
   const daily = barSeconds >= 86_400;
   const times = barStarts(end, durationSeconds, barSeconds);
   if (times.length > MAX_BARS) {
