@@ -200,22 +200,86 @@ def check_03(nb: Any) -> str:
     expect(len(rich(bars, "image/svg+xml")) == 1 and len(rich(bars, VEGA_LITE)) == 1, "bars: no chart")
     expect(len(html_tables(bars)) == 1, "bars: no table")
     expect(re.match(r"\d+ daily bars; last close", stdout(cell_with(nb, "const first = bars[0]"))), "bars: no stats")
+    volatility = check_03_volatility(nb, html_table_headers(html_tables(bars)[0]))
     lines = stdout(cell_with(nb, "ib.marketDataLines = 2"))
     expect(lines.rstrip().endswith("(quote booster packs)."), f"the lines cell printed more than the error:\n{lines}")
     expect(lines.startswith("MarketDataLinesError (IB 101): Max number of market data lines reached (2"), lines)
-    return "quote, 5 quotes, a ticking SPY, bars chart (Vega-Lite + SVG) and table, the 101 error"
+    return f"quote, 5 quotes, a ticking SPY, bars chart (Vega-Lite + SVG) and table, {volatility}, the 101 error"
+
+
+def check_03_volatility(nb: Any, bar_headers: list[str]) -> str:
+    """A year of bars as a dataframe: returns, a 20-day volatility, its chart, and the bars as CSV."""
+    summary = stdout(cell_with(nb, "await yearly.toDataFrame<aq.ColumnTable>()")).strip()
+    found = re.fullmatch(
+        r"(\d+) daily bars, a 20-day volatility on (\d+) of them: "
+        r"latest ([\d.]+)%, range ([\d.]+)% to ([\d.]+)% \(annualised\)",
+        summary,
+    )
+    expect(found is not None, f"volatility summary:\n{summary}")
+    assert found is not None
+    days, with_vol = int(found.group(1)), int(found.group(2))
+    latest, low, high = (float(found.group(i)) for i in (3, 4, 5))
+    expect(240 <= days <= 270, f"a year of daily bars should be about 252 trading days, got {days}")
+    # The first return needs a previous close, the first volatility 20 returns.
+    expect(with_vol == days - 20, f"{with_vol} volatilities for {days} bars (expected {days - 20})")
+    expect(0 < low <= latest <= high < 200, f"volatilities out of range: {summary}")
+
+    chart = cell_with(nb, "display.chartBundle(volatilityChart")
+    specs = rich(chart, VEGA_LITE)
+    expect(len(specs) == 1 and len(rich(chart, "image/svg+xml")) == 1, "volatility: no chart with its SVG")
+    values = specs[0]["data"]["values"]
+    expect(len(values) == days, f"volatility chart: {len(values)} points for {days} bars")
+    charted = [v["Vol 20d"] for v in values if v.get("Vol 20d") is not None]
+    expect(len(charted) == with_vol, f"volatility chart: {len(charted)} volatilities, the summary {with_vol}")
+    expect(abs(charted[-1] * 100 - latest) < 0.05, f"chart ends at {charted[-1]}, the summary says {latest}%")
+    expect(stdout(chart) == "", f"the chart cell printed:\n{stdout(chart)[:300]}")
+
+    csv = stdout(cell_with(nb, "yearly.toCSV(")).splitlines()
+    expect(len(csv) == 3, f"CSV: expected the path, the header and a row:\n{csv}")
+    path, header, row = csv
+    expect(path.startswith("/") and path.endswith("AAPL-1Y.csv"), f"CSV: not an absolute path: {path!r}")
+    expect(header.split(",") == bar_headers, f"CSV header {header!r}, the bars table's {bar_headers}")
+    fields = row.split(",")
+    expect(len(fields) == len(bar_headers), f"CSV: row {row!r} does not match the header")
+    expect(fields[0] == values[0]["Time"][:10], f"CSV: first day {fields[0]}, the chart's {values[0]['Time']}")
+    return f"{days} daily bars → {with_vol} 20-day volatilities, their chart (Vega-Lite + SVG), the CSV file"
+
+
+def live_output(nb: Any, fragment: str) -> Any:
+    """The cell that starts a live form: one output, shown as a table or card; the handle not printed."""
+    cell = cell_with(nb, fragment)
+    shown = [o for o in cell.outputs if o.output_type in ("display_data", "execute_result")]
+    expect(len(shown) == 1, f"{fragment}: expected one live output, found {len(shown)}")
+    expect(stdout(cell) == "", f"{fragment} printed:\n{stdout(cell)[:300]}")
+    return cell
 
 
 def check_04(nb: Any) -> str:
-    portfolio = cell_with(nb, "display.showLive(portfolioView")
+    portfolio = live_output(nb, "await ib.portfolio.live()")
     tables = html_tables(portfolio)
     expect(len(tables) == 1, "live portfolio: expected one table")
-    expect(all(h in html_table_headers(tables[0]) for h in PORTFOLIO_HEADERS), "live portfolio: columns")
-    pnl = cell_with(nb, "display.showLive(pnlView")
-    expect("Unrealized" in "".join(rich(pnl, "text/plain")) and rich(pnl, "text/html"), "live P&L: no output")
-    expect(stdout(pnl) == "", f"the P&L cell printed its last value:\n{stdout(pnl)[:300]}")
-    expect("still connected" in stdout(cell_with(nb, "await sleep(3000)")), "not connected after watching")
-    return "live portfolio table and P&L, still connected"
+    headers = html_table_headers(tables[0])
+    expect(all(h in headers for h in PORTFOLIO_HEADERS), f"live portfolio columns: {headers}")
+    expect(">AAPL" in tables[0] and ">MSFT" in tables[0], "live portfolio: not the demo account's rows")
+    pnl = live_output(nb, "await ib.pnl.live()")
+    card = "".join(rich(pnl, "text/plain"))
+    expect(rich(pnl, "text/html") != [], "live P&L: no HTML")
+    for field in ("P&L DU7654321", "Daily", "Unrealized", "Realized"):
+        expect(field in card, f"live P&L: no {field!r}:\n{card}")
+    orders = live_output(nb, "await ib.openOrders.live()")
+    tables = html_tables(orders)
+    expect(len(tables) == 1, "live open orders: expected one table")
+    headers = html_table_headers(tables[0])
+    expect(all(h in headers for h in ("Order", "Client", "Symbol", "Status", "Remaining")), f"orders: {headers}")
+    expect("Submitted" in tables[0], "live open orders: no working order")
+    watched = stdout(cell_with(nb, "await sleep(3000)")).strip()
+    expect(
+        watched == "still connected after watching for 3 s; updating: portfolio, P&L, open orders",
+        f"after watching:\n{watched}",
+    )
+    stopped = cell_with(nb, "livePortfolio.stop()")
+    expect(stopped.outputs == [], f"stopping printed: {stopped.outputs}")
+    return "live portfolio table, live P&L card, live open orders, still connected and updating, stopped"
 
 
 def check_05(nb: Any) -> str:
