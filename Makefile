@@ -57,6 +57,7 @@ test: $(NPM_STAMP) $(LAB_STAMP) $(NOTEBOOKS_STAMP) $(VENV_STAMP) $(DEMO_STAMP)
 	npm --prefix labextension run build
 	$(VENV)/bin/python test/python/check_decoders.py
 	$(VENV)/bin/python test/python/check_tslab_kernel.py
+	$(VENV)/bin/python test/python/check_package.py
 	$(VENV)/bin/python test/python/run_notebooks.py
 	$(VENV)/bin/python test/python/check_demo.py
 

@@ -311,12 +311,12 @@ def start_simulator() -> tuple[subprocess.Popen[str], int]:
     return sim, int(match.group(1))
 
 
-def kernel_manager(root: Path) -> KernelManager:
+def kernel_manager(root: Path, tslab: Path = TSLAB) -> KernelManager:
     """tslab's own kernelspec (research §1.8), written where only this run looks."""
     spec_dir = root / "kernels" / "tslab-check"
     spec_dir.mkdir(parents=True)
     spec = {
-        "argv": [str(TSLAB), "kernel", "--config-path", "{connection_file}"],
+        "argv": [str(tslab), "kernel", "--config-path", "{connection_file}"],
         "display_name": "TypeScript (tslab 1.0.22, check)",
         "language": "typescript",
     }
