@@ -297,7 +297,19 @@ export class IB extends EventEmitter<IBEvents> {
     const { api } = session;
     this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
     this.openOrderEnds = [];
+    // After a reconnect: this client's orders that were working before it, to check against the
+    // open-order and execution downloads below.
+    const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
+    const listed = new Set<string>();
+    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
+      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
+    });
+    const executionsReqId = this.router.allocate();
     const offs = [
+      offListed,
+      listen(api, EventName.execDetailsEnd, (reqId: number) => {
+        if (reqId === executionsReqId) this.retireUnlisted(wasWorking, listed);
+      }),
       listen(api, EventName.openOrderEnd, () => this.openOrderEnds.shift()?.()),
       this.broker.attach(api),
       this.router.attach(api, (error) => this.emit("warning", error)),
@@ -326,12 +338,33 @@ export class IB extends EventEmitter<IBEvents> {
     sendTogether(api, () => {
       api.reqPositions();
       // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
-      this.openOrderEnds.push(() => {});
+      this.openOrderEnds.push(offListed);
       api.reqOpenOrders();
-      api.reqExecutions(this.router.allocate(), {});
+      api.reqExecutions(executionsReqId, {});
       if (session.clientId === 0) api.reqAutoOpenOrders(true);
       if (reconnected) this.restoreSubscriptions();
     });
+  }
+
+  /** Keys of this client's orders the broker state holds as working. */
+  private workingOrderKeys(clientId: number): Set<string> {
+    const keys = new Set<string>();
+    for (const [key, o] of this.broker.orders) {
+      if (o.clientId === clientId && !DONE_STATUSES.has(o.status)) keys.add(key);
+    }
+    return keys;
+  }
+
+  /**
+   * TWS lists only working orders. An order that was working before a reconnect, is not among the
+   * open orders after it, and was not filled by the executions, ended while the connection was down
+   * (cancelled in TWS, expired, rejected): it becomes Inactive, IB's status for an order that is no
+   * longer active, instead of showing as working for ever.
+   */
+  private retireUnlisted(wasWorking: ReadonlySet<string>, listed: ReadonlySet<string>): void {
+    for (const key of wasWorking) {
+      if (!listed.has(key)) this.broker.retireOrder(key, "Inactive");
+    }
   }
 
   /** Re-issues streaming subscriptions on the current session (after a reconnect or 1101). */

@@ -25,7 +25,7 @@ const ACCOUNT = "DU1000001";
 export const QUIET = { tickIntervalMs: 0, accountUpdateIntervalMs: 0, pnlIntervalMs: 0 };
 
 /** One account holding `count` positions, in as many synthetic stocks. */
-function positionsScenario(count) {
+export function positionsScenario(count) {
   return parseScenario(
     {
       syntheticStocks: count,
@@ -45,7 +45,7 @@ function positionsScenario(count) {
   );
 }
 
-function startSimulator(positions) {
+export function startSimulator(positions) {
   const scenario = positions === undefined ? undefined : positionsScenario(positions);
   return TwsSimulator.start({ port: 0, ...QUIET, scenario });
 }

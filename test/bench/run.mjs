@@ -1,29 +1,44 @@
 /**
- * Two sections, each against a baseline measured in the same run, loopback only, the client side in
+ * Four sections, each against a baseline measured in the same run, loopback only, the client side in
  * a child process:
  * 1. ibkr-sim: handshake time and sustained market-data rate to 1 and to 10 clients (about 50 s);
  *    figures in test/bench/results/simulator.json.
  * 2. the ibkr-notebook library against raw @stoqey/ib on the simulator: connect to ready, connect +
  *    positions for 10 / 1,000 / 10,000 positions, memory for 10,000 (library.mjs; about 15 s);
  *    figures in test/bench/results/library.json.
- * `--quick`: a few seconds each, rough figures.
+ * 3. results as data (data.mjs, run as its own `node --expose-gc` process, in its quick form to
+ *    keep the whole run near two minutes); figures in test/bench/results/data.json.
+ * 4. Python ib_async's connect-and-sync on the same simulator, a second baseline for the library's
+ *    connect + positions (ib-async.mjs; skipped with the reason where .venv or ib_async is missing).
+ * Then BENCHMARKS.md at the repository root: every figure, baseline, ratio and aim
+ * (report-md.mjs). A section that fails is reported as failed; the others still run.
+ * `--quick`: a few seconds each, rough figures; the Markdown goes to test/bench/results/ instead.
  *
  *   npm run bench            # builds first
  *   node test/bench/run.mjs  # uses kernel-lib/dist as built
  */
-import { cpus } from "node:os";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { measureHandshakes } from "./handshake.mjs";
+import { measureIbAsync } from "./ib-async.mjs";
 import { measureLibrary, QUIET } from "./library.mjs";
 import { RemoteClient } from "./remote-client.mjs";
 import { formatLibraryReport, formatReport, writeJson } from "./report.mjs";
+import { writeMarkdown } from "./report-md.mjs";
 import { STREAMING_OPTIONS } from "./servers.mjs";
 import { measureThroughput } from "./throughput.mjs";
 
 const RESULTS = new URL("./results/simulator.json", import.meta.url);
 const LIBRARY_RESULTS = new URL("./results/library.json", import.meta.url);
+const DATA_RESULTS = new URL("./results/data.json", import.meta.url);
+const DATA_SCRIPT = new URL("./data.mjs", import.meta.url);
+const IB_ASYNC_RESULTS = new URL("./results/ib-async.json", import.meta.url);
 const quick = process.argv.includes("--quick");
+const MARKDOWN = new URL(quick ? "./results/BENCHMARKS.md" : "../../BENCHMARKS.md", import.meta.url);
 
 const config = {
   quick,
@@ -56,6 +71,15 @@ const libraryConfig = {
   simulator: QUIET,
 };
 
+// Python's ib_async against the same simulator (ib-async.mjs): its connect-and-sync per book size.
+const ibAsyncConfig = {
+  sizes: [
+    { positions: 10, reps: quick ? 3 : 10, warmup: quick ? 1 : 3 },
+    { positions: 1_000, reps: quick ? 2 : 5, warmup: 1 },
+    { positions: 10_000, reps: quick ? 1 : 3, warmup: quick ? 0 : 1 },
+  ],
+};
+
 function machine() {
   const cores = cpus();
   return {
@@ -66,7 +90,17 @@ function machine() {
   };
 }
 
-async function main() {
+/** Runs one section; a failure is kept as { error } so that the other sections and the report go on. */
+async function section(name, fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    console.error(`${name} failed: ${error?.stack ?? error}`);
+    return { error: String(error?.message ?? error) };
+  }
+}
+
+async function simulatorMain() {
   const started = performance.now();
   const client = new RemoteClient();
   try {
@@ -91,11 +125,10 @@ async function main() {
     console.log(formatReport(results));
     await writeJson(results, RESULTS);
     console.log(`Figures written to ${relative(process.cwd(), fileURLToPath(RESULTS))}`);
+    return results;
   } finally {
     client.close();
   }
-  console.log("");
-  await libraryMain();
 }
 
 async function libraryMain() {
@@ -108,6 +141,79 @@ async function libraryMain() {
   console.log(formatLibraryReport(results));
   await writeJson(results, LIBRARY_RESULTS);
   console.log(`Figures written to ${relative(process.cwd(), fileURLToPath(LIBRARY_RESULTS))}`);
+  return results;
+}
+
+/**
+ * data.mjs is a script of its own (it imports kernel-lib/dist and writes results/data.json): run it
+ * as it documents itself, with --expose-gc, in its quick form, and read what it wrote.
+ */
+async function dataMain() {
+  const startedAt = Date.now();
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--expose-gc", fileURLToPath(DATA_SCRIPT), "--quick"],
+    { timeout: 180_000, maxBuffer: 8 << 20 },
+  );
+  console.log(stdout.trimEnd());
+  const results = JSON.parse(await readFile(DATA_RESULTS, "utf8"));
+  const when = Date.parse(results.when ?? results.date ?? "");
+  if (!(when >= startedAt - 1000))
+    throw new Error("data.mjs did not write fresh figures to results/data.json");
+  if (!Array.isArray(results.sets)) throw new Error("results/data.json has no sets: its format changed");
+  return results;
+}
+
+async function ibAsyncMain() {
+  const results = await measureIbAsync(ibAsyncConfig);
+  if (results.skipped) {
+    console.log(`ib_async baseline skipped: ${results.skipped}`);
+    return results;
+  }
+  console.log(
+    `ib_async ${results.version} (Python ${results.python}) connect-and-sync on ibkr-sim, ms: median (min–max)`,
+  );
+  for (const s of results.sizes) {
+    const f = (x) => `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
+    console.log(
+      `  ${s.positions.toLocaleString("en-US").padStart(6)} positions: like-for-like ${f(s.like)}, full sync ${f(s.full)}`,
+    );
+  }
+  await writeJson({ date: new Date().toISOString(), config: ibAsyncConfig, ...results }, IB_ASYNC_RESULTS);
+  console.log(`Figures written to ${relative(process.cwd(), fileURLToPath(IB_ASYNC_RESULTS))}`);
+  return results;
+}
+
+async function main() {
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const loadBefore = loadavg()[0];
+  const simulator = await section("simulator benchmark", simulatorMain);
+  console.log("");
+  const library = await section("library benchmark", libraryMain);
+  console.log("");
+  const data = await section("results-as-data benchmark", dataMain);
+  console.log("");
+  const ibAsync = await section("ib_async baseline", ibAsyncMain);
+  const seconds = (performance.now() - started) / 1000;
+  await writeMarkdown(
+    {
+      date,
+      machine: machine(),
+      load: { before: loadBefore, after: loadavg()[0] },
+      quick,
+      seconds,
+      simulator,
+      library,
+      data,
+      ibAsync,
+    },
+    MARKDOWN,
+  );
+  console.log(
+    `\nAll benchmarks in ${seconds.toFixed(0)} s; report written to ${relative(process.cwd(), fileURLToPath(MARKDOWN))}`,
+  );
+  if ([simulator, library, data, ibAsync].some((r) => r.error)) process.exitCode = 1;
 }
 
 await main();

@@ -14,7 +14,16 @@ import {
   type Order,
   type OrderState,
 } from "@stoqey/ib";
-import type { AccountValue, Fill, OrderRecord, OrderSide, PnL, PortfolioItem, Position } from "./types";
+import {
+  type AccountValue,
+  DONE_STATUSES,
+  type Fill,
+  type OrderRecord,
+  type OrderSide,
+  type PnL,
+  type PortfolioItem,
+  type Position,
+} from "./types";
 
 export interface BrokerStateEvents {
   position: [Position];
@@ -213,6 +222,16 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
       permId: s.permId || record.permId,
       updatedAt: new Date(),
     });
+    this.emit("order", record);
+  }
+
+  /** An order that ended unseen (while disconnected): marked done with `status`, unless it already is. */
+  retireOrder(key: string, status: string): void {
+    const record = this.orders.get(key);
+    if (!record || DONE_STATUSES.has(record.status)) return;
+    record.status = status;
+    record.remaining = 0;
+    record.updatedAt = new Date();
     this.emit("order", record);
   }
 
