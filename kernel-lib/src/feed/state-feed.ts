@@ -152,10 +152,13 @@ export class StateFeed {
     return this;
   }
 
+  /** Stops watching; a snapshot still waiting for its interval goes out first (the last state counts most). */
   stop(): void {
-    this.running = false;
+    const pending = this.timer !== undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (pending) this.send();
+    this.running = false;
     for (const stop of this.stops.splice(0)) stop();
   }
 

@@ -136,4 +136,15 @@ describe("state feed", () => {
     const reconnecting = payloads.find((p) => p.connection.state === "reconnecting");
     expect(reconnecting?.connection.reason).toMatch(/socket closed|Nothing is listening/);
   });
+
+  it("sends the final state when stopped right after a change, e.g. disconnected on close()", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, scenario });
+    ib = await connect({ port: sim.port });
+    const payloads: FeedPayload[] = [];
+    feed = new StateFeed(ib, (p) => payloads.push(p)).start();
+    ib.on("state", () => {}); // the close below changes the state within the throttle interval
+    ib.once("closed", () => feed.stop());
+    ib.close();
+    expect(payloads.at(-1)?.connection.state).toBe("disconnected");
+  });
 });
