@@ -42,6 +42,7 @@ import {
 import { isTslab, newLiveDisplay, publishHidden } from "./display/tslab";
 import { openOrdersView, pnlView, portfolioView, positionsView, quotesView } from "./display/views";
 import {
+  ConnectivityLostError,
   IbkrError,
   InvalidArgumentError,
   MarketDataLinesError,
@@ -74,7 +75,10 @@ export interface IBEvents {
   state: [ConnectionStatus];
   position: [Position];
   order: [OrderRecord];
+  /** A fill arrived (its commission may follow: see "commission"). */
   fill: [Fill];
+  /** A fill's commission report arrived; the same Fill object now carries commission and realized P&L. */
+  commission: [Fill];
   /** TWS notices about the connection or data farms (1100–1102, 2104 …). */
   notice: [{ code: number; message: string }];
   /** Errors TWS sent that no pending request claimed. */
@@ -190,6 +194,7 @@ export class IB extends EventEmitter<IBEvents> {
     this.broker.on("position", (p) => this.emit("position", p));
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
+    this.broker.on("commission", (f) => this.emit("commission", f));
   }
 
   /** Connects (first time); resolves once TWS is ready. */
@@ -300,15 +305,28 @@ export class IB extends EventEmitter<IBEvents> {
     // After a reconnect: this client's orders that were working before it, to check against the
     // open-order and execution downloads below.
     const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
+    // …and orders sent just before the drop that TWS never acknowledged.
+    const unacknowledged = reconnected
+      ? [...this.trades.values()].filter(
+          (t) => t.clientId === session.clientId && t.status === "PendingSubmit",
+        )
+      : [];
     const listed = new Set<string>();
     const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
       listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
     });
     const executionsReqId = this.router.allocate();
+    // Judge only once both downloads are complete, whichever order TWS answers them in.
+    let downloadsPending = 2;
+    const downloaded = () => {
+      if (--downloadsPending > 0) return;
+      this.retireUnlisted(wasWorking, listed);
+      this.retireUnacknowledged(unacknowledged, listed);
+    };
     const offs = [
       offListed,
       listen(api, EventName.execDetailsEnd, (reqId: number) => {
-        if (reqId === executionsReqId) this.retireUnlisted(wasWorking, listed);
+        if (reqId === executionsReqId) downloaded();
       }),
       listen(api, EventName.openOrderEnd, () => this.openOrderEnds.shift()?.()),
       this.broker.attach(api),
@@ -338,7 +356,10 @@ export class IB extends EventEmitter<IBEvents> {
     sendTogether(api, () => {
       api.reqPositions();
       // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
-      this.openOrderEnds.push(offListed);
+      this.openOrderEnds.push(() => {
+        offListed();
+        downloaded();
+      });
       api.reqOpenOrders();
       api.reqExecutions(executionsReqId, {});
       if (session.clientId === 0) api.reqAutoOpenOrders(true);
@@ -364,6 +385,26 @@ export class IB extends EventEmitter<IBEvents> {
   private retireUnlisted(wasWorking: ReadonlySet<string>, listed: ReadonlySet<string>): void {
     for (const key of wasWorking) {
       if (!listed.has(key)) this.broker.retireOrder(key, "Inactive");
+    }
+  }
+
+  /**
+   * An order written into a socket that died before TWS acknowledged it, and that TWS does not list
+   * after the reconnect, never reached TWS. It is not resent (that is the user's call): the trade
+   * ends Inactive, saying so.
+   */
+  private retireUnacknowledged(trades: readonly Trade[], listed: ReadonlySet<string>): void {
+    for (const trade of trades) {
+      if (trade.status !== "PendingSubmit" || listed.has(orderKey(trade.clientId, trade.orderId, 0)))
+        continue;
+      if (trade.fills.length > 0) continue; // the executions download placed it after all
+      trade.fail(
+        new ConnectivityLostError(
+          undefined,
+          `order ${trade.orderId} never reached TWS: the connection dropped before TWS acknowledged it, and TWS does not list it after the reconnect. It was not resent.`,
+        ),
+      );
+      trade.update({ ...pendingRecord(trade), status: "Inactive", remaining: 0 });
     }
   }
 
@@ -649,7 +690,7 @@ export class IB extends EventEmitter<IBEvents> {
         clearTimeout(timer);
         resolve(trade);
       });
-      this.router.onOrderError(orderId, (ibError) => {
+      const offError = this.router.onOrderError(orderId, (ibError) => {
         const error =
           ibError.code === 200
             ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, orderId)
@@ -664,6 +705,7 @@ export class IB extends EventEmitter<IBEvents> {
           trade.update({ ...pendingRecord(trade), status: "Inactive" });
         }
       });
+      trade.once("done", offError);
     });
     session.api.placeOrder(orderId, contract, trade.order);
     return acknowledged;
@@ -679,8 +721,12 @@ export class IB extends EventEmitter<IBEvents> {
     return this.placeOrder(contract, { ...options, side: "SELL", quantity });
   }
 
-  /** Cancels one of this connection's orders; resolves with the trade once TWS confirms. */
-  async cancelOrder(target: Trade | number): Promise<Trade> {
+  /**
+   * Cancels an order of this client id; resolves with its trade once TWS confirms (undefined for an
+   * order this connection never saw, once TWS says it is cancelled). Orders of a previous session with
+   * the same client id are adopted as trades first, so they report their end too.
+   */
+  async cancelOrder(target: Trade | number): Promise<Trade | undefined> {
     const orderId = typeof target === "number" ? target : target.orderId;
     if (!Number.isInteger(orderId) || orderId <= 0) {
       throw new InvalidArgumentError(
@@ -689,34 +735,63 @@ export class IB extends EventEmitter<IBEvents> {
         "Pass a trade returned by buy/sell/placeOrder, or its orderId.",
       );
     }
-    const trade = this.trades.get(orderId);
     const api = this.api();
+    const trade = this.trades.get(orderId) ?? this.adoptTrade(orderId);
     // A cancel changes orders too: refused when read-only, on an account mismatch, or live without allowLive.
     this.guard.checkChange(this.accounts, trade?.order.account || undefined);
     if (trade?.isDone) return trade;
-    return new Promise<Trade>((resolve, reject) => {
+    return new Promise<Trade | undefined>((resolve, reject) => {
+      let settled = false;
+      let offError: () => void = () => {};
+      const finish = (action: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        offError();
+        trade?.off("done", onDone);
+        action();
+      };
       const timer = setTimeout(
-        () => reject(new RequestTimeoutError(`cancel of order ${orderId}`, REQUEST_TIMEOUT_MS)),
+        () => finish(() => reject(new RequestTimeoutError(`cancel of order ${orderId}`, REQUEST_TIMEOUT_MS))),
         REQUEST_TIMEOUT_MS,
       );
       timer.unref();
-      const off = this.router.onOrderError(orderId, (error) => {
-        if (error.code === 202 && trade) return; // the confirmation; the status follows
-        if (trade) trade.fail(error);
-        if (error.code === 202 || error.code === 10147 || error.code === 10148) {
-          clearTimeout(timer);
-          off();
-          if (error.code === 202 || !trade) reject(error);
-          else resolve(trade);
+      const onDone = () => finish(() => resolve(trade));
+      trade?.once("done", onDone);
+      offError = this.router.onOrderError(orderId, (error) => {
+        // 202 confirms the cancel: a trade's Cancelled status follows; without a trade it is the answer.
+        if (error.code === 202) {
+          if (!trade) finish(() => resolve(undefined));
+          return;
         }
-      });
-      trade?.done().then((t) => {
-        clearTimeout(timer);
-        off();
-        resolve(t);
+        // Not found, or no longer cancellable (filled meanwhile): the trade, if any, tells how it ended.
+        if (error.code === 10147 || error.code === 10148)
+          finish(() => (trade ? resolve(trade) : reject(error)));
       });
       api.cancelOrder(orderId);
     });
+  }
+
+  /** A trade for an order of this client id that the broker state knows but this connection did not place. */
+  private adoptTrade(orderId: number): Trade | undefined {
+    const clientId = this.clientId;
+    if (clientId === undefined) return undefined;
+    const record = this.broker.orders.get(orderKey(clientId, orderId, 0));
+    if (!record) return undefined;
+    const trade = asTrade(
+      new Trade(orderId, clientId, record.contract, {
+        action: record.action as never,
+        totalQuantity: record.quantity,
+        orderType: record.orderType as never,
+        lmtPrice: record.lmtPrice,
+        auxPrice: record.auxPrice,
+        tif: record.tif as never,
+        account: record.account,
+      }),
+    );
+    trade.update(record);
+    this.trades.set(orderId, trade);
+    return trade;
   }
 
   /** reqGlobalCancel: cancels every working order of every client and TWS. Needs trading enabled. */

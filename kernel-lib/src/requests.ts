@@ -20,7 +20,8 @@ export type ErrorHandler = (error: IbkrError) => void;
 export class RequestRouter {
   private nextReqId = REQUEST_ID_BASE;
   private readonly requests = new Map<number, ErrorHandler>();
-  private readonly orders = new Map<number, ErrorHandler>();
+  /** Several parties may wait on one order (its placement, a cancel): each hears its errors. */
+  private readonly orders = new Map<number, Set<ErrorHandler>>();
 
   allocate(): number {
     this.nextReqId += 1;
@@ -30,21 +31,43 @@ export class RequestRouter {
   /** Routes errors for `reqId` to `handler` until the returned function is called. */
   onRequestError(reqId: number, handler: ErrorHandler): () => void {
     this.requests.set(reqId, handler);
-    return () => this.requests.delete(reqId);
+    return () => {
+      if (this.requests.get(reqId) === handler) this.requests.delete(reqId);
+    };
   }
 
+  /** Routes errors for `orderId` to `handler` (besides any other handler) until the returned function is called. */
   onOrderError(orderId: number, handler: ErrorHandler): () => void {
-    this.orders.set(orderId, handler);
-    return () => this.orders.delete(orderId);
+    const handlers = this.orders.get(orderId) ?? new Set<ErrorHandler>();
+    handlers.add(handler);
+    this.orders.set(orderId, handlers);
+    return () => {
+      handlers.delete(handler);
+      if (handlers.size === 0 && this.orders.get(orderId) === handlers) this.orders.delete(orderId);
+    };
+  }
+
+  /** Order ids someone still waits on (for tests: nothing should linger once orders are done). */
+  get watchedOrders(): number[] {
+    return [...this.orders.keys()];
   }
 
   /** Listens to a session's errors; returns the function that stops listening. */
   attach(api: IBApi, unrouted: (error: IbkrError) => void): () => void {
     const listener = (error: Error, code: number, reqId: number) => {
       if (reqId === undefined || reqId < 0) return; // connection-level: the Connection handles those
-      const ibError = fromIbError(code, error?.message ?? String(error), reqId);
-      const handler = this.requests.get(reqId) ?? this.orders.get(reqId);
-      if (handler && !isNotice(code)) handler(ibError);
+      const message = error?.message ?? String(error);
+      const ibError = fromIbError(code, message, reqId);
+      // A warning about a request or order (IB: "Warning: …") informs; it does not fail anything.
+      if (isNotice(code) || /Warning:/i.test(message)) {
+        unrouted(ibError);
+        return;
+      }
+      const request = this.requests.get(reqId);
+      const orderHandlers = this.orders.get(reqId);
+      if (request) request(ibError);
+      else if (orderHandlers && orderHandlers.size > 0)
+        for (const handler of [...orderHandlers]) handler(ibError);
       else unrouted(ibError);
     };
     api.on(EventName.error, listener);

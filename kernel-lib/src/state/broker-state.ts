@@ -28,7 +28,10 @@ import {
 export interface BrokerStateEvents {
   position: [Position];
   order: [OrderRecord];
+  /** A new fill (once per execId). */
   fill: [Fill];
+  /** A fill's commission report arrived (the Fill object now carries it). */
+  commission: [Fill];
   accountValue: [AccountValue];
   portfolio: [PortfolioItem];
   pnl: [PnL];
@@ -300,7 +303,7 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     }
     const first = fill.commission === undefined;
     applyCommission(fill, report);
-    if (first) this.emit("fill", fill);
+    if (first) this.emit("commission", fill);
   }
 
   private onAccountValue(value: AccountValue): void {

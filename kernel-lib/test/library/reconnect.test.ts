@@ -229,7 +229,8 @@ describe("the gateway's daily restart", () => {
     await h.flush(ib);
     expect(h.sent("placeOrder")).toEqual([]); // the frozen gateway read nothing, and nothing was replayed
     expect(ib.allTrades).toHaveLength(1);
-    expect(ib.allTrades[0]?.status).toBe("PendingSubmit");
+    expect(ib.allTrades[0]?.status).toBe("Inactive"); // TWS never had it: after the reconnect the trade says so
+    expect(ib.allTrades[0]?.error?.what).toMatch(/never reached TWS/);
     const next = await ib.buy("AAPL", 1, { limit: 100 });
     expect(next.orderId).toBeGreaterThan(ib.allTrades[0]?.orderId ?? Number.POSITIVE_INFINITY);
     expect(h.sent("placeOrder").map((r) => r.orderId)).toEqual([next.orderId]);

@@ -224,11 +224,15 @@ it(`${RESTARTS} restarts at random points: nothing lost, nothing doubled, state 
   expect(new Set(tradeIds).size).toBe(tradeIds.length);
   expect(tradeIds).toEqual([...tradeIds].sort((a, b) => a - b));
   // What reached the gateway is what the library placed; an order lost with a dropped socket
-  // before the gateway read it stays unacknowledged and was not sent again.
+  // before the gateway read it was not sent again.
   const simOrders = [...sim.exchange.orders.values()].filter((o) => o.clientId === CLIENT_ID);
   expect(simOrders.map((o) => o.orderId).sort((a, b) => a - b)).toEqual([...placed].sort((a, b) => a - b));
   const lostInFlight = ib.allTrades.filter((t) => !placed.includes(t.orderId));
-  for (const trade of lostInFlight) expect(trade.status).toBe("PendingSubmit");
+  for (const trade of lostInFlight) {
+    // Never resent: after the next reconnect the trade ends Inactive, saying it never reached TWS.
+    expect(trade.status).toBe("Inactive");
+    expect(trade.error?.what).toMatch(/never reached TWS/);
+  }
 
   // ── each trade, and the broker state, agree with the simulator's orders ──
   // An order cancelled while the library was away is not among the open orders afterwards, and TWS
