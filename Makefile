@@ -67,6 +67,7 @@ test: $(NPM_STAMP) $(LAB_STAMP) $(NOTEBOOKS_STAMP) $(VENV_STAMP) $(DEMO_STAMP) $
 	$(VENV)/bin/python test/python/check_package.py
 	$(VENV)/bin/python test/python/run_notebooks.py
 	$(VENV)/bin/python test/python/check_demo.py
+	$(VENV)/bin/python test/python/check_readme_commands.py
 	bash scripts/ensure-chromium.sh
 	npm --prefix ui-tests run typecheck
 	npm --prefix ui-tests test
