@@ -9,7 +9,8 @@
    server's REST API, as opening a notebook does.
 4. Ctrl-C (SIGINT to the whole process group) stops everything: make exits, nothing listens on the
    simulator's or JupyterLab's port any more, and no tslab kernel of this run is left.
-5. IBKR_BROKER=ibkr-live is refused at once, with the reason, and starts nothing.
+5. IBKR_BROKER=ibkr-paper starts no simulator and JupyterLab for the user's own paper TWS; Ctrl-C stops it.
+6. IBKR_BROKER=ibkr-live is refused at once, with the reason, and starts nothing.
 
 Run after the installs `make demo` itself would do (make test does them first). Exits non-zero on
 any failure.
@@ -204,6 +205,46 @@ def check_live_refused() -> str:
     return "IBKR_BROKER=ibkr-live refused: " + result.stderr.strip().splitlines()[0][:90] + "…"
 
 
+def check_paper_mode() -> str:
+    """IBKR_BROKER=ibkr-paper make demo: no simulator, JupyterLab for the user's own paper TWS."""
+    env = dict(os.environ, IBKR_BROKER="ibkr-paper")
+    env.pop("IBKR_PORT", None)
+    demo = subprocess.Popen(
+        ["make", "--no-print-directory", "demo"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        text=True, env=env, start_new_session=True,
+    )
+    seen: list[str] = []
+    lines: queue.Queue[str | None] = queue.Queue()
+    assert demo.stdout is not None
+    threading.Thread(target=pump, args=(demo.stdout, lines, seen), daemon=True).start()
+    try:
+        deadline = time.monotonic() + START_S
+        url = None
+        while url is None:
+            left = deadline - time.monotonic()
+            expect(left > 0, "IBKR_BROKER=ibkr-paper make demo printed no URL:\n" + "".join(seen[-30:]))
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            expect(line is not None, "IBKR_BROKER=ibkr-paper make demo ended early:\n" + "".join(seen[-30:]))
+            assert line is not None
+            expect(not SIM.search(line), "IBKR_BROKER=ibkr-paper started the simulator")
+            if m := URL.search(line):
+                url = m.group(1)
+                lab_port = int(m.group(2))
+        expect(any("no simulator" in line for line in seen), "it did not say it uses your own TWS")
+        os.killpg(demo.pid, signal.SIGINT)
+        demo.wait(timeout=30)
+        expect(not listening(lab_port), f"JupyterLab still listens on {lab_port} after Ctrl-C")
+        return "IBKR_BROKER=ibkr-paper make demo: no simulator, JupyterLab for your own TWS, stopped by Ctrl-C"
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=10)
+
+
 def main() -> int:
     started = time.monotonic()
     results: list[tuple[str, str | None]] = []
@@ -239,6 +280,10 @@ def main() -> int:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGTERM)
             demo.wait(timeout=30)
+    try:
+        results.append((check_paper_mode(), None))
+    except (CheckFailed, subprocess.TimeoutExpired) as error:
+        results.append(("IBKR_BROKER=ibkr-paper", str(error)))
     try:
         results.append((check_live_refused(), None))
     except (CheckFailed, subprocess.TimeoutExpired) as error:
