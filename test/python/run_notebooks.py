@@ -26,7 +26,6 @@ import html
 import json
 import os
 import re
-import select
 import subprocess
 import sys
 import tempfile
@@ -40,10 +39,11 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
+from check_tslab_kernel import CheckFailed, expect, start_simulator
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 SIM_CLI = REPO / "kernel-lib" / "dist" / "simulator" / "cli.js"
-DEMO_SCENARIO = NOTEBOOKS / "demo-account.json"
 TSLAB = NOTEBOOKS / "node_modules" / ".bin" / "tslab"
 LIBRARY = NOTEBOOKS / "node_modules" / "ibkr-notebook"
 
@@ -51,15 +51,6 @@ CELL_TIMEOUT_S = 90  # the first cell of a kernel starts tslab's TypeScript comp
 STARTUP_TIMEOUT_S = 60
 VEGA_LITE = "application/vnd.vegalite.v5+json"
 RICH_TEXT = ("text/plain", "text/html")
-
-
-class CheckFailed(AssertionError):
-    pass
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
 
 
 # ── reading outputs ─────────────────────────────────────────────────────────────────────────────
@@ -315,21 +306,6 @@ CHECKS: dict[str, Callable[[Any], str]] = {
 # ── processes ───────────────────────────────────────────────────────────────────────────────────
 
 
-def start_simulator() -> tuple[subprocess.Popen[str], int]:
-    sim = subprocess.Popen(
-        ["node", str(SIM_CLI), "--port", "0", "--scenario", str(DEMO_SCENARIO), "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert sim.stdout is not None
-    ready, _, _ = select.select([sim.stdout], [], [], 15)
-    line = sim.stdout.readline() if ready else ""
-    match = re.search(r"listening on [\d.]+:(\d+)", line)
-    if not match:
-        sim.kill()
-        raise CheckFailed(f"ibkr-sim did not start: {line!r} {sim.stderr.read() if sim.stderr else ''}")
-    return sim, int(match.group(1))
 
 
 def kernel_specs(root: Path) -> KernelSpecManager:
