@@ -6,38 +6,27 @@
  */
 import { BarSizeSetting, type Contract, EventName, OrderAction, OrderType, WhatToShow } from "@stoqey/ib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type SimulatorOptions, TwsSimulator } from "../../src/simulator";
+import type { SimulatorOptions, TwsSimulator } from "../../src/simulator";
 import { ClientRequestId, encodeClientHello, encodeFrame } from "../../src/simulator/protocol";
-import { RecordingClient, sleep, stock } from "../support/ib-client";
-import { mktDataRequest, RawClient, seededRandom, until } from "../support/raw-client";
+import { type RecordingClient, sleep, stock } from "../support/ib-client";
+import { mktDataRequest, seededRandom, until } from "../support/raw-client";
+import { SimFixture } from "../support/sim-fixture";
 
 let sim: TwsSimulator;
-const clients: Array<RecordingClient | RawClient> = [];
+const fixture = new SimFixture();
 const uncaught: unknown[] = [];
 const onUncaught = (error: unknown) => uncaught.push(error);
 
 async function startSim(options: SimulatorOptions = {}): Promise<TwsSimulator> {
-  sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, ...options });
+  sim = await fixture.start(options);
   return sim;
 }
 
-async function ib(clientId: number): Promise<RecordingClient> {
-  const client = await RecordingClient.connect(sim, clientId);
-  clients.push(client);
-  return client;
-}
+const ib = (clientId: number) => fixture.ib(clientId);
 
-async function raw(clientId: number): Promise<RawClient> {
-  const client = await RawClient.connect(sim.port, clientId);
-  clients.push(client);
-  return client;
-}
+const raw = (clientId: number) => fixture.raw(clientId);
 
-async function rawOpen(): Promise<RawClient> {
-  const client = await RawClient.open(sim.port);
-  clients.push(client);
-  return client;
-}
+const rawOpen = () => fixture.rawOpen();
 
 async function currentTime(client: RecordingClient): Promise<number> {
   const answer = client.waitForNext(EventName.currentTime);
@@ -52,11 +41,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) {
-    if (c instanceof RawClient) c.close();
-    else c.disconnect();
-  }
-  await sim?.close();
+  await fixture.close();
   process.off("uncaughtException", onUncaught);
   // Whatever a client sent, nothing may escape the simulator's handlers.
   expect(uncaught.map((e) => (e instanceof Error ? (e.stack ?? e.message) : String(e)))).toEqual([]);
@@ -83,8 +68,7 @@ describe("openings", () => {
 
     const lowest = await raw(3);
     expect(lowest.serverVersion).toBe(176);
-    const exactly157 = await RawClient.connect(sim.port, 4, { minVersion: 157, maxVersion: 157 });
-    clients.push(exactly157);
+    const exactly157 = await fixture.raw(4, { minVersion: 157, maxVersion: 157 });
     expect(exactly157.serverVersion).toBe(157);
     expect(await exactly157.currentTime()).toBeGreaterThan(0);
   });

@@ -5,37 +5,25 @@
  */
 import { type Contract, EventName, type Order, OrderAction, OrderType } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultScenario, type SimulatorOptions, TwsSimulator } from "../../src/simulator";
-import { RecordingClient, sleep, stock } from "../support/ib-client";
+import { defaultScenario, type SimulatorOptions, type TwsSimulator } from "../../src/simulator";
+import { type RecordingClient, sleep, stock } from "../support/ib-client";
 import { mktDataRequest, RawClient, until } from "../support/raw-client";
+import { SimFixture } from "../support/sim-fixture";
 
 let sim: TwsSimulator;
-const clients: Array<RecordingClient | RawClient> = [];
+const fixture = new SimFixture();
 
 async function startSim(options: SimulatorOptions = {}): Promise<TwsSimulator> {
-  sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, ...options });
+  sim = await fixture.start(options);
   return sim;
 }
 
-async function ib(clientId: number): Promise<RecordingClient> {
-  const client = await RecordingClient.connect(sim, clientId);
-  clients.push(client);
-  return client;
-}
+const ib = (clientId: number) => fixture.ib(clientId);
 
-async function raw(clientId: number, options?: Parameters<typeof RawClient.connect>[2]): Promise<RawClient> {
-  const client = await RawClient.connect(sim.port, clientId, options);
-  clients.push(client);
-  return client;
-}
+const raw = (clientId: number, options?: Parameters<typeof RawClient.connect>[2]) =>
+  fixture.raw(clientId, options);
 
-/** An IBApi client that starts connecting but is not awaited (refused, or held at login). */
-function ibConnecting(clientId: number): RecordingClient {
-  const client = new RecordingClient(sim.port, clientId);
-  clients.push(client);
-  client.api.connect(clientId);
-  return client;
-}
+const ibConnecting = (clientId: number) => fixture.ibConnecting(clientId);
 
 async function currentTime(client: RecordingClient, timeoutMs = 2000): Promise<number> {
   const answer = client.waitForNext(EventName.currentTime, () => true, timeoutMs);
@@ -55,11 +43,7 @@ const order = (action: OrderAction, orderType: OrderType, quantity: number, lmtP
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) {
-    if (c instanceof RawClient) c.close();
-    else c.disconnect();
-  }
-  await sim?.close();
+  await fixture.close();
 });
 
 describe("daily restart", () => {

@@ -12,30 +12,23 @@ import {
   WhatToShow,
 } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseScenario, type SimulatorOptions, TwsSimulator, Universe } from "../../src/simulator";
+import { parseScenario, type SimulatorOptions, type TwsSimulator, Universe } from "../../src/simulator";
 import { encodeFrame } from "../../src/simulator/protocol";
-import { RecordingClient, sleep, stock } from "../support/ib-client";
-import { mktDataRequest, RawClient, until } from "../support/raw-client";
+import { type RecordingClient, sleep, stock } from "../support/ib-client";
+import { mktDataRequest, type RawClient, until } from "../support/raw-client";
+import { SimFixture } from "../support/sim-fixture";
 
 let sim: TwsSimulator;
-const clients: Array<RecordingClient | RawClient> = [];
+const fixture = new SimFixture();
 
 async function startSim(options: SimulatorOptions = {}): Promise<TwsSimulator> {
-  sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, ...options });
+  sim = await fixture.start(options);
   return sim;
 }
 
-async function ib(clientId: number): Promise<RecordingClient> {
-  const client = await RecordingClient.connect(sim, clientId);
-  clients.push(client);
-  return client;
-}
+const ib = (clientId: number) => fixture.ib(clientId);
 
-async function raw(clientId: number): Promise<RawClient> {
-  const client = await RawClient.connect(sim.port, clientId);
-  clients.push(client);
-  return client;
-}
+const raw = (clientId: number) => fixture.raw(clientId);
 
 async function currentTime(client: RecordingClient): Promise<number> {
   const answer = client.waitForNext(EventName.currentTime);
@@ -45,11 +38,7 @@ async function currentTime(client: RecordingClient): Promise<number> {
 }
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) {
-    if (c instanceof RawClient) c.close();
-    else c.disconnect();
-  }
-  await sim?.close();
+  await fixture.close();
 });
 
 const contract = (symbol: string) => stock(symbol) as unknown as Contract;
