@@ -4,9 +4,7 @@
  * date, and a fill seen twice is counted once.
  */
 import { EventEmitter } from "node:events";
-import { inspect } from "node:util";
 import type { Contract, Order } from "@stoqey/ib";
-import { contractLabel } from "../contracts";
 import type { IbkrError } from "../errors";
 import { DONE_STATUSES, type Fill, type OrderRecord } from "../state/types";
 
@@ -106,14 +104,5 @@ export class Trade extends EventEmitter<TradeEvents> {
       };
       this.once("done", onDone);
     });
-  }
-
-  [inspect.custom](): string {
-    const o = this.order;
-    const price =
-      o.lmtPrice !== undefined ? ` @ ${o.lmtPrice}` : o.auxPrice !== undefined ? ` stop ${o.auxPrice}` : "";
-    const fills = this.filled > 0 ? `, filled ${this.filled} @ avg ${this.avgFillPrice}` : "";
-    const error = this.error ? ` — ${this.error.what}` : "";
-    return `Trade #${this.orderId} ${o.action} ${o.totalQuantity} ${contractLabel(this.contract)} ${o.orderType}${price} ${o.tif ?? ""}: ${this.status}${fills}${error}`;
   }
 }
