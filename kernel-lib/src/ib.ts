@@ -19,6 +19,7 @@ import { sendTogether } from "./connection/batch";
 import { Connection, type ConnectionStatus, type Session } from "./connection/connection";
 import { type ConnectOptions, describe, type ResolvedOptions, resolveOptions } from "./connection/options";
 import { type ContractInput, contractLabel, toContract } from "./contracts";
+import { toNumber } from "./display/format";
 import {
   asAccount,
   asAccountSummary,
@@ -29,6 +30,7 @@ import {
   asOpenOrders,
   asPnl,
   asPortfolio,
+  asPositionPnl,
   asPositions,
   asQuote,
   asQuotes,
@@ -40,7 +42,14 @@ import {
   showConnection,
 } from "./display/results";
 import { isTslab, newLiveDisplay, publishHidden } from "./display/tslab";
-import { openOrdersView, pnlView, portfolioView, positionsView, quotesView } from "./display/views";
+import {
+  openOrdersView,
+  pnlView,
+  portfolioView,
+  positionPnlView,
+  positionsView,
+  quotesView,
+} from "./display/views";
 import {
   ConnectivityLostError,
   IbkrError,
@@ -60,7 +69,7 @@ import { buildOrder, type OrderOptions, type OrderSpec } from "./orders/order-sp
 import { Trade } from "./orders/trade";
 import { exchange, RequestRouter } from "./requests";
 import { TradingGuard } from "./safety/guard";
-import { BrokerState, orderKey } from "./state/broker-state";
+import { BrokerState, orderKey, positionKey } from "./state/broker-state";
 import {
   type AccountValue,
   DONE_STATUSES,
@@ -69,6 +78,7 @@ import {
   type PnL,
   type PortfolioItem,
   type Position,
+  type PositionPnL,
 } from "./state/types";
 
 export interface IBEvents {
@@ -128,6 +138,13 @@ export interface ContractInfo {
   details: ContractDetails;
 }
 
+export interface PositionPnlOptions {
+  /** One account's positions; default every account's. */
+  account?: string;
+  /** At most this many positions, largest cost basis first; default all. */
+  max?: number;
+}
+
 export interface WhatIfResult {
   initMarginChange: number | undefined;
   maintMarginChange: number | undefined;
@@ -171,6 +188,9 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly tickers = new Map<Ticker, number>();
   private readonly pnlAccounts = new Set<string>();
   private pnlReqIds = new Map<number, string>();
+  /** Positions (account/conId) whose P&L is subscribed: the current session's request id and its error route. */
+  private positionPnlSubs = new Map<string, { reqId: number; offError: () => void; position: Position }>();
+  private positionPnlKeys = new Map<number, string>();
   /** Whom each openOrderEnd answers, oldest first: it carries no request id, and TWS answers in order. */
   private openOrderEnds: Array<() => void> = [];
   private portfolioAccount: string | undefined;
@@ -342,6 +362,33 @@ export class IB extends EventEmitter<IBEvents> {
         if (account)
           this.broker.setPnl({ account, dailyPnl: daily, unrealizedPnl: unrealized, realizedPnl: realized });
       }),
+      listen(
+        api,
+        EventName.pnlSingle,
+        (
+          reqId: number,
+          pos: number,
+          daily: number,
+          unrealized?: number,
+          realized?: number,
+          value?: number,
+        ) => {
+          const key = this.positionPnlKeys.get(reqId);
+          const sub = key === undefined ? undefined : this.positionPnlSubs.get(key);
+          if (!sub) return;
+          this.broker.setPositionPnl(sub.position, {
+            quantity: pos,
+            dailyPnl: toNumber(daily),
+            unrealizedPnl: toNumber(unrealized),
+            realizedPnl: toNumber(realized),
+            marketValue: toNumber(value),
+          });
+        },
+      ),
+      // A closed position's P&L subscription ends with it.
+      listen(api, EventName.position, (account: string, contract: Contract, pos: number) => {
+        if (pos === 0) this.cancelPositionPnl(positionKey(account, contract.conId));
+      }),
     ];
     this.detachSession = () => {
       for (const off of offs) off();
@@ -423,6 +470,11 @@ export class IB extends EventEmitter<IBEvents> {
     }
     this.pnlReqIds = new Map();
     for (const account of this.pnlAccounts) this.requestPnl(api, account);
+    // Positions are downloaded afresh after a reconnect: each subscription keeps the position it was for.
+    for (const [key, { position }] of [...this.positionPnlSubs]) {
+      this.dropPositionPnl(key);
+      this.requestPositionPnl(api, key, position);
+    }
     if (this.portfolioAccount) api.reqAccountUpdates(true, this.portfolioAccount);
   }
 
@@ -593,6 +645,101 @@ export class IB extends EventEmitter<IBEvents> {
     const reqId = this.router.allocate();
     this.pnlReqIds.set(reqId, account);
     api.reqPnL(reqId, account, "");
+  }
+
+  /**
+   * Today's, unrealized and realized P&L of each position (IB's reqPnLSingle), largest cost basis
+   * first. The subscriptions stay live (`.live()` shows them) and are restored after a reconnect; a
+   * position that closes drops its own. `max` bounds how many positions are subscribed: each is a
+   * request, and requests are paced at 40 a second.
+   */
+  readonly positionPnl: LiveQuery<[options?: PositionPnlOptions], PositionPnL[] & Displayable> = liveQuery(
+    async (options = {}) => asPositionPnl(this.positionPnlRows(await this.loadPositionPnl(options))),
+    async (options = {}) => {
+      const keys = await this.loadPositionPnl(options);
+      return this.liveForms.start(
+        "P&L by position",
+        positionPnlView,
+        () => this.positionPnlRows(keys),
+        onEvents(this.broker, ["positionPnl"]),
+      );
+    },
+  );
+
+  private positionPnlRows(keys: readonly string[]): PositionPnL[] {
+    return keys.flatMap((key) => this.broker.positionPnl.get(key) ?? []).sort(byAccountThenSymbol);
+  }
+
+  /** Subscribes the chosen positions (those not yet subscribed) and waits for each one's first answer. */
+  private async loadPositionPnl(options: PositionPnlOptions): Promise<string[]> {
+    const max = options.max ?? Number.POSITIVE_INFINITY;
+    if (max !== Number.POSITIVE_INFINITY && !(Number.isInteger(max) && max > 0))
+      throw new InvalidArgumentError(
+        "max",
+        `must be a whole number above 0, got ${String(max)}`,
+        "Pass e.g. { max: 50 }, or leave it out for every position.",
+      );
+    const account = await this.loadPositions(options);
+    const api = this.api();
+    const chosen = this.positionRows(account)
+      .sort((a, b) => Math.abs(b.quantity * b.avgCost) - Math.abs(a.quantity * a.avgCost))
+      .slice(0, max);
+    const keys = chosen.map((p) => positionKey(p.account, p.contract.conId));
+    chosen.forEach((position, i) => {
+      const key = keys[i] as string;
+      if (!this.positionPnlSubs.has(key)) this.requestPositionPnl(api, key, position);
+    });
+    // Answered: a first P&L, or the subscription ended (the position closed, or TWS refused it: a warning).
+    const answered = () =>
+      keys.every((key) => this.broker.positionPnl.has(key) || !this.positionPnlSubs.has(key));
+    if (!answered()) {
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (!answered()) return;
+            this.broker.off("positionPnl", check);
+            this.off("warning", check);
+            resolve();
+          };
+          this.broker.on("positionPnl", check);
+          this.on("warning", check);
+        }),
+        REQUEST_TIMEOUT_MS + keys.length * 25, // 40 requests a second go out
+        "P&L by position",
+      );
+    }
+    return keys;
+  }
+
+  private requestPositionPnl(api: IBApi, key: string, position: Position): void {
+    const reqId = this.router.allocate();
+    const offError = this.router.onRequestError(reqId, (error) => {
+      this.dropPositionPnl(key);
+      this.emit("warning", error);
+    });
+    this.positionPnlSubs.set(key, { reqId, offError, position });
+    this.positionPnlKeys.set(reqId, key);
+    api.reqPnLSingle(reqId, position.account, "", position.contract.conId ?? 0);
+  }
+
+  /** Forgets a position's P&L subscription; returns its request id, if there was one. */
+  private dropPositionPnl(key: string): number | undefined {
+    const sub = this.positionPnlSubs.get(key);
+    if (!sub) return undefined;
+    sub.offError();
+    this.positionPnlSubs.delete(key);
+    this.positionPnlKeys.delete(sub.reqId);
+    return sub.reqId;
+  }
+
+  private cancelPositionPnl(key: string): void {
+    const reqId = this.dropPositionPnl(key);
+    if (reqId === undefined) return;
+    try {
+      this.api().cancelPnLSingle(reqId);
+    } catch {
+      // not connected: nothing to cancel, and a reconnect will not restore it
+    }
   }
 
   // ── orders and fills ────────────────────────────────────────────────────────────────────────

@@ -22,6 +22,7 @@ export {
   connect,
   IB,
   type IBEvents,
+  type PositionPnlOptions,
   type WhatIfResult,
 } from "./ib";
 export { type Quote, Ticker } from "./market-data/ticker";
@@ -29,4 +30,13 @@ export type { OrderOptions, OrderSpec, Side, Tif } from "./orders/order-spec";
 export { Trade } from "./orders/trade";
 export * as simulator from "./simulator";
 export { TwsSimulator } from "./simulator";
-export type { AccountValue, Contract, Fill, OrderRecord, PnL, PortfolioItem, Position } from "./state/types";
+export type {
+  AccountValue,
+  Contract,
+  Fill,
+  OrderRecord,
+  PnL,
+  PortfolioItem,
+  Position,
+  PositionPnL,
+} from "./state/types";

@@ -42,6 +42,8 @@ export interface FeedPosition {
   marketValue: number | null;
   unrealizedPnl: number | null;
   realizedPnl: number | null;
+  /** Today's P&L, when the position's P&L is subscribed (the monitor does, for its largest positions); null otherwise. */
+  dailyPnl: number | null;
 }
 
 export interface FeedOrder {
@@ -91,7 +93,8 @@ export type ParseResult = { ok: true; payload: FeedPayload } | { ok: false; erro
 /** Thrown inside the parser only; turned into `{ ok: false }` at its boundary. */
 class PayloadError extends Error {}
 
-type Kind = "string" | "number" | "number?" | "string?" | "boolean" | "string[]";
+/** "added number?": a field added within v1 that older libraries leave out; read as null when absent. */
+type Kind = "string" | "number" | "number?" | "added number?" | "string?" | "boolean" | "string[]";
 type Shape<T> = { [K in keyof T]-?: Kind };
 
 const SOURCE: Shape<FeedSource> = {
@@ -124,6 +127,7 @@ const POSITION: Shape<FeedPosition> = {
   marketValue: "number?",
   unrealizedPnl: "number?",
   realizedPnl: "number?",
+  dailyPnl: "added number?",
 };
 const ORDER: Shape<FeedOrder> = {
   orderId: "number",
@@ -193,6 +197,7 @@ function checkField(value: unknown, kind: Kind, where: string): void {
       if (typeof value !== "number" || !Number.isFinite(value)) fail("a number");
       return;
     case "number?":
+    case "added number?":
       if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) fail("a number or null");
       return;
     case "boolean":
@@ -206,10 +211,12 @@ function checkField(value: unknown, kind: Kind, where: string): void {
 
 function checkRecord<T>(value: unknown, shape: Shape<T>, where: string): T {
   if (!isRecord(value)) throw new PayloadError(`${where}: expected an object, got ${describe(value)}`);
+  const record: Record<string, unknown> = { ...value };
   for (const [key, kind] of Object.entries(shape) as Array<[string, Kind]>) {
-    checkField(value[key], kind, `${where}.${key}`);
+    if (kind === "added number?" && record[key] === undefined) record[key] = null;
+    checkField(record[key], kind, `${where}.${key}`);
   }
-  return value as T;
+  return record as T;
 }
 
 function checkList<T>(value: unknown, shape: Shape<T>, where: string): T[] {

@@ -68,6 +68,7 @@ export const POSITION_COLUMNS: ReadonlyArray<Column<FeedPosition>> = [
   num("avgCost", "Avg cost", (p) => p.avgCost, formatMoney),
   num("marketPrice", "Price", (p) => p.marketPrice, formatMoney),
   num("marketValue", "Value", (p) => p.marketValue, formatMoney),
+  pnl("dailyPnl", "Daily", (p) => p.dailyPnl),
   pnl("unrealizedPnl", "Unrealized", (p) => p.unrealizedPnl),
   pnl("realizedPnl", "Realized", (p) => p.realizedPnl),
 ];

@@ -15,7 +15,15 @@ import type { ConnectionStatus } from "../connection/connection";
 import type { Bar, ContractInfo, WhatIfResult } from "../ib";
 import type { Quote } from "../market-data/ticker";
 import type { Trade } from "../orders/trade";
-import type { AccountValue, Fill, OrderRecord, PnL, PortfolioItem, Position } from "../state/types";
+import type {
+  AccountValue,
+  Fill,
+  OrderRecord,
+  PnL,
+  PortfolioItem,
+  Position,
+  PositionPnL,
+} from "../state/types";
 import { chartBundle, portfolioChart, priceChart } from "./charts";
 import { type DataFrame, type DataRecord, toCsv, toDataFrame, toRecords, writeCsv } from "./data";
 import { type Column, type TableOptions, toDataTable, toHtml, toText } from "./table";
@@ -32,6 +40,7 @@ import {
   openOrdersView,
   pnlView,
   portfolioView,
+  positionPnlView,
   positionsView,
   quotesView,
   quoteView,
@@ -182,6 +191,10 @@ export function asAccount(
 
 export function asPnl(pnl: PnL): PnL & Displayable {
   return withDisplay(pnl, pnlView);
+}
+
+export function asPositionPnl(rows: PositionPnL[]): PositionPnL[] & Displayable {
+  return withDisplay(rows, positionPnlView);
 }
 
 export function asOpenOrders(rows: OrderRecord[]): OrderRecord[] & Displayable {

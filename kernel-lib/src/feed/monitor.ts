@@ -13,6 +13,11 @@ import { StateFeed } from "./state-feed";
 export interface MonitorOptions extends ConnectOptions {
   /** How often to refresh every client's open orders (reqAllOpenOrders). Default 2000 ms. */
   ordersRefreshMs?: number;
+  /**
+   * How many positions (largest cost basis first) get a daily P&L subscription for the panels'
+   * Daily P&L column. Default 50; 0 for none. Each is a request, paced at 40 a second.
+   */
+  dailyPnlPositions?: number;
   /** Snapshots per second at most. Default 4. */
   maxPerSecond?: number;
   /** Where snapshots go; default: JupyterLab's hidden display channel when running in tslab. */
@@ -26,7 +31,8 @@ export interface Monitor {
   stop(): void;
 }
 
-const MONITOR_OPTIONS = new Set(["ordersRefreshMs", "maxPerSecond", "publish"]);
+const MONITOR_OPTIONS = new Set(["ordersRefreshMs", "dailyPnlPositions", "maxPerSecond", "publish"]);
+const DAILY_PNL_POSITIONS = 50;
 
 export async function monitor(options: MonitorOptions = {}): Promise<Monitor> {
   const connectOptions: ConnectOptions = {};
@@ -45,13 +51,27 @@ export async function monitor(options: MonitorOptions = {}): Promise<Monitor> {
 
   // Best effort: a refresh that fails (reconnecting, pacing) is retried on the next round; the feed
   // reports the connection state meanwhile.
+  const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
+  const dailyPnlPositions = options.dailyPnlPositions ?? DAILY_PNL_POSITIONS;
+  const subscribePositionPnl = () =>
+    dailyPnlPositions > 0 ? quietly(ib.positionPnl({ max: dailyPnlPositions })) : Promise.resolve();
   const refresh = async () => {
-    const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
     await quietly(ib.openOrders());
     if (ib.accounts.length === 1) await quietly(ib.portfolio());
     for (const account of ib.accounts) await quietly(ib.pnl({ account }));
+    await subscribePositionPnl();
   };
   await refresh();
+  // A position opened later gets its daily P&L too (when among the largest): one pass per second at most.
+  let positionsChanged: NodeJS.Timeout | undefined;
+  ib.on("position", () => {
+    if (stopped || positionsChanged) return;
+    positionsChanged = setTimeout(() => {
+      positionsChanged = undefined;
+      if (!stopped) void subscribePositionPnl();
+    }, 1000);
+    positionsChanged.unref();
+  });
   const timer = setInterval(() => {
     if (!stopped && ib.state.state === "connected") void ib.openOrders().catch(() => undefined);
   }, options.ordersRefreshMs ?? 2000);
@@ -66,6 +86,7 @@ export async function monitor(options: MonitorOptions = {}): Promise<Monitor> {
     stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(positionsChanged);
       feed.stop();
       ib.close("monitor stopped");
     },

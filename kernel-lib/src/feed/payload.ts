@@ -45,6 +45,8 @@ export interface FeedPosition {
   marketValue: number | null;
   unrealizedPnl: number | null;
   realizedPnl: number | null;
+  /** Today's P&L, when the position's P&L is subscribed (the monitor does, for its largest positions); null otherwise. */
+  dailyPnl: number | null;
 }
 
 export interface FeedOrder {

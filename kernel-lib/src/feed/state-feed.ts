@@ -4,6 +4,7 @@
  * goes is the caller's choice: the tslab hidden display channel in a notebook, anything in a test.
  */
 import type { IB } from "../ib";
+import { positionKey } from "../state/broker-state";
 import type { OrderRecord } from "../state/types";
 import {
   FEED_VERSION,
@@ -48,7 +49,9 @@ export function takeSnapshot(ib: IB, seq: number, now = new Date()): FeedPayload
   const status = ib.state;
   const broker = ib.broker;
   const positions: FeedPosition[] = [...broker.positions.values()].map((p) => {
-    const item = broker.portfolio.get(`${p.account}/${p.contract.conId ?? 0}`);
+    const key = positionKey(p.account, p.contract.conId);
+    const item = broker.portfolio.get(key);
+    const pnl = broker.positionPnl.get(key);
     return {
       account: p.account,
       symbol: p.symbol,
@@ -59,9 +62,10 @@ export function takeSnapshot(ib: IB, seq: number, now = new Date()): FeedPayload
       quantity: p.quantity,
       avgCost: p.avgCost,
       marketPrice: item?.marketPrice ?? null,
-      marketValue: item?.marketValue ?? null,
-      unrealizedPnl: item?.unrealizedPnl ?? null,
-      realizedPnl: item?.realizedPnl ?? null,
+      marketValue: item?.marketValue ?? pnl?.marketValue ?? null,
+      unrealizedPnl: item?.unrealizedPnl ?? pnl?.unrealizedPnl ?? null,
+      realizedPnl: item?.realizedPnl ?? pnl?.realizedPnl ?? null,
+      dailyPnl: pnl?.dailyPnl ?? null,
     };
   });
   const value = (account: string, tag: string) => {
@@ -147,7 +151,7 @@ export class StateFeed {
       }
     };
     watch(this.ib as never, ["state", "position", "order", "fill"]);
-    watch(this.ib.broker as never, ["accountValue", "portfolio", "pnl"]);
+    watch(this.ib.broker as never, ["accountValue", "portfolio", "pnl", "positionPnl"]);
     this.send(); // the current state at once
     return this;
   }

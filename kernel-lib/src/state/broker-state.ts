@@ -23,6 +23,7 @@ import {
   type PnL,
   type PortfolioItem,
   type Position,
+  type PositionPnL,
 } from "./types";
 
 export interface BrokerStateEvents {
@@ -35,6 +36,7 @@ export interface BrokerStateEvents {
   accountValue: [AccountValue];
   portfolio: [PortfolioItem];
   pnl: [PnL];
+  positionPnl: [PositionPnL];
 }
 
 /** An order is one client's order id; manual TWS orders (id 0) are told apart by permId. */
@@ -42,7 +44,8 @@ export function orderKey(clientId: number, orderId: number, permId: number): str
   return orderId > 0 ? `${clientId}/${orderId}` : `perm/${permId}`;
 }
 
-const positionKey = (account: string, conId: number | undefined) => `${account}/${conId ?? 0}`;
+/** A position is one account's holding of one contract. */
+export const positionKey = (account: string, conId: number | undefined) => `${account}/${conId ?? 0}`;
 
 /** IB writes execution times as "yyyyMMdd  HH:mm:ss" (or with a zone name); read them as UTC unless zoned. */
 export function parseExecutionTime(text: string): Date {
@@ -59,6 +62,8 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
   readonly accountValues = new Map<string, AccountValue>();
   readonly portfolio = new Map<string, PortfolioItem>();
   readonly pnl = new Map<string, PnL>();
+  /** By position key (account/conId), for the positions whose P&L is subscribed. */
+  readonly positionPnl = new Map<string, PositionPnL>();
   /** Commission reports that arrived before their execution (TWS sends execution first, but be safe). */
   private readonly pendingCommissions = new Map<string, CommissionReport>();
 
@@ -159,8 +164,10 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
       avgCost,
       contract,
     };
-    if (quantity === 0) this.positions.delete(key);
-    else this.positions.set(key, position);
+    if (quantity === 0) {
+      this.positions.delete(key);
+      this.positionPnl.delete(key);
+    } else this.positions.set(key, position);
     this.emit("position", position);
   }
 
@@ -322,6 +329,17 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
   setPnl(pnl: PnL): void {
     this.pnl.set(pnl.account, pnl);
     this.emit("pnl", pnl);
+  }
+
+  /** A position's P&L, by request id too; the owner maps it to the position it subscribed. */
+  setPositionPnl(
+    position: Position,
+    pnl: Pick<PositionPnL, "quantity" | "dailyPnl" | "unrealizedPnl" | "realizedPnl" | "marketValue">,
+  ): void {
+    const { account, symbol, secType, localSymbol, currency, contract } = position;
+    const row: PositionPnL = { account, symbol, secType, localSymbol, currency, ...pnl, contract };
+    this.positionPnl.set(positionKey(account, contract.conId), row);
+    this.emit("positionPnl", row);
   }
 }
 

@@ -48,6 +48,21 @@ export interface PnL {
   realizedPnl: number | undefined;
 }
 
+/** One position's P&L (IB's reqPnLSingle): today's, unrealized and realized, with its market value. */
+export interface PositionPnL {
+  account: string;
+  symbol: string;
+  secType: string;
+  localSymbol: string;
+  currency: string;
+  quantity: number;
+  dailyPnl: number | undefined;
+  unrealizedPnl: number | undefined;
+  realizedPnl: number | undefined;
+  marketValue: number | undefined;
+  contract: Contract;
+}
+
 export type OrderSide = "BUY" | "SELL";
 
 export type OrderStatus =

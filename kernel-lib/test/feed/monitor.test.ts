@@ -2,12 +2,15 @@
  * monitor(): the extension's monitor kernel entry. Its own client id, every client's orders, and
  * the feed running.
  */
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type IB } from "../../src";
 import { type Monitor, monitor } from "../../src/feed/monitor";
 import type { FeedPayload } from "../../src/feed/payload";
-import { TwsSimulator } from "../../src/simulator";
+import { loadScenario, TwsSimulator, Universe } from "../../src/simulator";
 import { sleep } from "../support/ib-client";
+
+const DEMO_ACCOUNT = fileURLToPath(new URL("../../../notebooks/demo-account.json", import.meta.url));
 
 let sim: TwsSimulator;
 let mon: Monitor | undefined;
@@ -35,6 +38,27 @@ describe("monitor", () => {
     );
     expect(last.account[0]?.netLiquidation).toBeGreaterThan(0);
     expect(last.connection.trading).toBe(false);
+  });
+
+  it("gives the largest positions their daily P&L (dailyPnlPositions), the others none", async () => {
+    const scenario = loadScenario(DEMO_ACCOUNT, new Universe());
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, accountUpdateIntervalMs: 0, scenario });
+    const payloads: FeedPayload[] = [];
+    mon = await monitor({ port: sim.port, dailyPnlPositions: 2, publish: (p) => payloads.push(p) });
+    await sleep(300);
+    const positions = (payloads.at(-1) as FeedPayload).positions;
+    expect(positions.length).toBeGreaterThan(2);
+    const withDaily = positions.filter((p) => p.dailyPnl !== null);
+    const byCost = [...positions].sort(
+      (a, b) => Math.abs(b.quantity * b.avgCost) - Math.abs(a.quantity * a.avgCost),
+    );
+    expect(withDaily.map((p) => p.symbol).sort()).toEqual(
+      byCost
+        .slice(0, 2)
+        .map((p) => p.symbol)
+        .sort(),
+    );
+    for (const p of withDaily) expect(Number.isFinite(p.dailyPnl)).toBe(true);
   });
 
   it("refuses to start without a place to publish outside a notebook", async () => {

@@ -190,6 +190,75 @@ describe("pnl()", () => {
   });
 });
 
+describe("positionPnl()", () => {
+  it("daily, unrealized and realized P&L of each position; live, and restored after a restart", async () => {
+    const rows = await ib.positionPnl();
+    expect(rows.map((r) => [r.account, r.symbol])).toEqual([
+      [A, "AAPL"],
+      [A, "MSFT"],
+      [B, "SPY"],
+    ]);
+    const aapl = rows.find((r) => r.symbol === "AAPL");
+    expect(aapl?.quantity).toBe(100);
+    expect(aapl?.unrealizedPnl).toBeCloseTo(100 * 50, 0);
+    expect(aapl?.marketValue).toBeCloseTo(100 * 200, 0);
+    expect(typeof aapl?.dailyPnl).toBe("number");
+    expect(inspect(rows)).toMatch(/P&L by position[\s\S]*Daily P&L/);
+
+    // A price move: AAPL's daily P&L moves by quantity × change, the others' not.
+    const dailyBefore = aapl?.dailyPnl as number;
+    h.sim.setPrice("AAPL", 210);
+    h.sim.refreshPnl();
+    const key = `${A}/${aapl?.contract.conId}`;
+    await until(() => (ib.broker.positionPnl.get(key)?.unrealizedPnl ?? 0) > 5500, 2000, "the update");
+    expect(ib.broker.positionPnl.get(key)?.dailyPnl).toBeCloseTo(dailyBefore + 100 * 10, 0);
+    expect(h.sent("reqPnLSingle", 2)).toHaveLength(3);
+
+    // Asked again: answered from the live subscriptions, nothing sent.
+    await ib.positionPnl();
+    await h.flush(ib);
+    expect(h.sent("reqPnLSingle", 2)).toHaveLength(3);
+
+    // The daily restart: the subscriptions come back on the new connection.
+    await h.sim.restart({ downMs: 200 });
+    await ib.ready(5000);
+    await until(() => h.sent("reqPnLSingle", 2).length === 6, 3000, "the P&L subscriptions restored");
+    h.sim.setPrice("AAPL", 220);
+    h.sim.refreshPnl();
+    await until(
+      () => (ib.broker.positionPnl.get(key)?.unrealizedPnl ?? 0) > 6500,
+      3000,
+      "an update after it",
+    );
+  });
+
+  it("max picks the largest positions by cost basis; a bad max is refused before anything is sent", async () => {
+    const rows = await ib.positionPnl({ max: 2 });
+    // Cost bases: AAPL 15,000, MSFT 6,000, SPY 2,950.
+    expect(rows.map((r) => r.symbol)).toEqual(["AAPL", "MSFT"]);
+    expect(h.sent("reqPnLSingle", 2)).toHaveLength(2);
+    const one = await ib.positionPnl({ account: B });
+    expect(one.map((r) => r.symbol)).toEqual(["SPY"]);
+    for (const max of [0, -1, 1.5, Number.NaN]) {
+      const error = await rejection(ib.positionPnl({ max }));
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).message).toMatch(/max/);
+    }
+    await h.flush(ib);
+    expect(h.sent("reqPnLSingle", 2)).toHaveLength(3);
+  });
+
+  it("a position that closes drops its P&L row and subscription", async () => {
+    await ib.positionPnl({ account: B });
+    const trade = await ib.buy("SPY", 5, { account: B });
+    await trade.done();
+    await until(() => ib.broker.positionPnl.size === 0, 2000, "the closed position's P&L row to go");
+    await h.flush(ib);
+    expect(h.sent("cancelPnLSingle", 2)).toHaveLength(1);
+    expect(await ib.positionPnl({ account: B })).toEqual([]);
+  });
+});
+
 describe("openOrders()", () => {
   it("lists working orders of every client — scenario, TWS-entered, another API client, this one — not done ones", async () => {
     const other = await RecordingClient.connect(h.sim, 9);

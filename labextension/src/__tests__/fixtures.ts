@@ -16,6 +16,7 @@ export function position(overrides: Partial<FeedPosition> = {}): FeedPosition {
     marketValue: 17000,
     unrealizedPnl: 1975,
     realizedPnl: 0,
+    dailyPnl: -42.5,
     ...overrides,
   };
 }

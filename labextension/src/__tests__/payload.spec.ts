@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CHECKED_FIELDS, FEED_MIME_TYPE, FEED_VERSION, parsePayload } from "../payload";
+import { CHECKED_FIELDS, FEED_MIME_TYPE, FEED_VERSION, type FeedPosition, parsePayload } from "../payload";
 import { payload } from "./fixtures";
 
 describe("parsePayload", () => {
@@ -18,6 +18,13 @@ describe("parsePayload", () => {
 
   it("tolerates fields added within v1", () => {
     expect(parsePayload({ ...payload(), extra: { anything: 1 } }).ok).toBe(true);
+  });
+
+  it("reads a position without dailyPnl (a library from before it was added) as null", () => {
+    const { dailyPnl: _, ...older } = payload().positions[0] as FeedPosition;
+    const result = parsePayload({ ...payload(), positions: [older] });
+    expect(result.ok && result.payload.positions[0]?.dailyPnl).toBeNull();
+    expect(result.ok && result.payload.positions[0]?.quantity).toBe(older.quantity);
   });
 
   it.each([
@@ -39,6 +46,11 @@ describe("parsePayload", () => {
       "a position with a string quantity",
       { ...payload(), positions: [{ ...payload().positions[0], quantity: "100" }] },
       "positions[0].quantity: expected a number",
+    ],
+    [
+      "a position with a string dailyPnl",
+      { ...payload(), positions: [{ ...payload().positions[0], dailyPnl: "-3" }] },
+      "positions[0].dailyPnl: expected a number or null",
     ],
     [
       "an order without a status",

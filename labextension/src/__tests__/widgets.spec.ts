@@ -96,6 +96,26 @@ describe("PositionsPanel", () => {
     expect(cellTexts(panel.node, "symbol")).toEqual(["ESZ6"]);
   });
 
+  it("shows each position's daily P&L signed and coloured, and nothing where it is not subscribed", () => {
+    const { model, source } = setUp();
+    const panel = new PositionsPanel({ model });
+    source.applyData(
+      payload({
+        positions: [
+          position({ localSymbol: "AAPL", dailyPnl: 125.5 }),
+          position({ localSymbol: "MSFT", conId: 272093, dailyPnl: -40 }),
+          position({ localSymbol: "KO", conId: 8894, dailyPnl: null }),
+        ],
+      }),
+    );
+    panel.render();
+    const cells = [...panel.node.querySelectorAll<HTMLElement>('td[data-column="dailyPnl"]')];
+    expect(cells.map((td) => td.textContent)).toEqual(["+125.50", "-40.00", ""]);
+    expect(cells[0]?.classList.contains("jp-ibkr-positive")).toBe(true);
+    expect(cells[1]?.classList.contains("jp-ibkr-negative")).toBe(true);
+    expect([...panel.node.querySelectorAll("th")].map((th) => th.textContent)).toContain("Daily");
+  });
+
   it("shows only the columns from the settings", () => {
     const { model, source } = setUp();
     const panel = new PositionsPanel({ model, columns: ["symbol", "quantity"] });

@@ -1,5 +1,5 @@
 /** Positions, the portfolio, account values and P&L. */
-import type { AccountValue, PnL, PortfolioItem, Position } from "../../state/types";
+import type { AccountValue, PnL, PortfolioItem, Position, PositionPnL } from "../../state/types";
 import type { Field } from "../card";
 import { formatValue, toNumber } from "../format";
 import { type Column, type TableOptions, toDataTable, toHtml, toText } from "../table";
@@ -102,6 +102,42 @@ export const portfolioView = tableView<PortfolioItem>(
     const { value, unrealized } = portfolioTotals(rows);
     const unit = currency.note ? ` ${currency.note}` : "";
     return `${head}: market value ${money(value)}${unit}, unrealized P&L ${signed(unrealized)}${unit}`;
+  },
+);
+
+const POSITION_PNL_COLUMNS: readonly Column<PositionPnL>[] = [
+  { key: "account", header: "Account" },
+  { key: "symbol", header: "Symbol" },
+  { key: "secType", header: "Type" },
+  localSymbolColumn<PositionPnL>(),
+  { key: "quantity", header: "Quantity", kind: "quantity" },
+  { key: "marketValue", header: "Market value", kind: "money", total: true },
+  { key: "dailyPnl", header: "Daily P&L", kind: "signedMoney", total: true },
+  { key: "unrealizedPnl", header: "Unrealized P&L", kind: "signedMoney", total: true },
+  { key: "realizedPnl", header: "Realized P&L", kind: "signedMoney", total: true },
+  { key: "currency", header: "Currency" },
+];
+
+export const positionPnlView = tableView<PositionPnL>(
+  (rows) => {
+    const { columns, accountNote } = withoutSingleAccount(rows, POSITION_PNL_COLUMNS);
+    const currency = currencyTotals(rows);
+    return {
+      columns,
+      options: {
+        title: "P&L by position",
+        caption: caption(accountNote, currency.note),
+        totals: currency.totals && rows.length > 1,
+      },
+    };
+  },
+  (rows) => {
+    const head = plural(rows.length, "position");
+    const currency = currencyTotals(rows);
+    if (!currency.totals || rows.length === 0) return `P&L of ${head}`;
+    const daily = rows.reduce((sum, r) => sum + (toNumber(r.dailyPnl) ?? 0), 0);
+    const unit = currency.note ? ` ${currency.note}` : "";
+    return `P&L of ${head}: daily ${signed(daily)}${unit}`;
   },
 );
 
