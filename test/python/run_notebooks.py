@@ -141,7 +141,12 @@ def check_01(nb: Any) -> str:
     expect("NetLiquidation" in account, f"account: no NetLiquidation:\n{account}")
     pnl = "".join(rich(cell_with(nb, "await ib.pnl()"), "text/plain"))
     expect("nrealized" in pnl, f"pnl: no unrealized P&L:\n{pnl}")
-    return "card, 14 positions in DU7654321, portfolio table + chart, exposure, account, P&L"
+    by_position = html_tables(cell_with(nb, "await ib.positionPnl()"))
+    expect(len(by_position) == 1, "positionPnl: expected one HTML table")
+    headers = html_table_headers(by_position[0])
+    expect("Daily P&L" in headers and "Symbol" in headers, f"positionPnl columns: {headers}")
+    expect(by_position[0].count("<tr") >= 15, "positionPnl: fewer than 14 rows")
+    return "card, 14 positions in DU7654321, portfolio table + chart, exposure, account, P&L, P&L by position"
 
 
 def check_02(nb: Any) -> str:
