@@ -12,12 +12,15 @@ Run from anywhere after `npm ci` and the build; exits non-zero on any failure.
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,6 +45,18 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def stop(sim: subprocess.Popen[str]) -> None:
+    """SIGTERM to npx and the ibkr-sim it started (their process group), SIGKILL if they linger."""
+    try:
+        os.killpg(sim.pid, signal.SIGTERM)
+        sim.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(sim.pid, signal.SIGKILL)
+        sim.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
 def start_simulator(command: str) -> tuple[subprocess.Popen[str], int, str]:
     args = shlex.split(command)
     note = ""
@@ -49,13 +64,16 @@ def start_simulator(command: str) -> tuple[subprocess.Popen[str], int, str]:
     if not port_free(port):  # a real TWS (or another simulator) holds it: never disturb it
         args[args.index("--port") + 1] = "0"
         note = f" (port {port} is in use here, so with --port 0)"
-    sim = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its own process group: npx runs ibkr-sim as a child, which outlives npx unless the group is stopped.
+    sim = subprocess.Popen(
+        args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     assert sim.stdout is not None
     ready, _, _ = select.select([sim.stdout], [], [], 30)
     line = sim.stdout.readline() if ready else ""
     match = re.search(r"ibkr-sim listening on 127\.0\.0\.1:(\d+) \(server versions 157-176; accounts DU7654321\)", line)
     if not match:
-        sim.kill()
+        stop(sim)
         raise AssertionError(f"{command}: printed {line!r}")
     return sim, int(match.group(1)), note
 
@@ -88,8 +106,12 @@ def main() -> int:
                 else:
                     print(f"ok   {doctor}: found the simulator, {ready.group(0)}")
         finally:
-            sim.terminate()
-            sim.wait(timeout=10)
+            stop(sim)
+            deadline = time.monotonic() + 5
+            while not port_free(port) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not port_free(port):
+                failures.append(f"{command}: port {port} still answers after the simulator was stopped")
     for failure in failures:
         print(f"FAIL {failure}")
     print(f"readme commands: {len(commands) - len(failures)} ok, {len(failures)} failed")
