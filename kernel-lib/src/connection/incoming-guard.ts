@@ -8,9 +8,10 @@
  *
  * So one IBApi's socket and decoder are wrapped (per instance; the library pins @stoqey/ib): a broken
  * framing drops the connection at once; a message id @stoqey/ib has no decoder for is skipped; a
- * message its decoder cannot read emits none of its events and drops the connection, since state it
- * carried (a position, an order status, a fill) is lost and only a fresh download restores it. Each
- * problem becomes a ProtocolError on the IBApi's error event (id -1), where the Connection acts on it.
+ * message its decoder cannot read, or whose position, order or fill numbers came out as NaN (text
+ * where TWS sends digits), emits none of its events and drops the connection, since the state it
+ * carried is lost and only a fresh download restores it. Each problem becomes a ProtocolError on
+ * the IBApi's error event (id -1), where the Connection acts on it.
  */
 import { isUtf8 } from "node:buffer";
 import { EventName, type IBApi } from "@stoqey/ib";
@@ -23,6 +24,54 @@ const MAX_MESSAGE_LENGTH = 0xffffff;
 const EXCERPT_CHARS = 80;
 /** @stoqey/ib's code for its decoder's complaints (unknown id, fields missing or left over). */
 const DECODER_COMPLAINT = 505;
+
+type Fields = Record<string, unknown>;
+
+/**
+ * The numbers the library keeps as state (positions, orders, fills), by event, named. TWS sends only
+ * numbers there; @stoqey/ib turns text into NaN without a word, so a NaN means a garbled message.
+ */
+const STATE_NUMBERS: Record<string, (args: unknown[]) => Record<string, unknown>> = {
+  [EventName.position]: ([, contract, pos, avgCost]) => ({
+    conId: (contract as Fields)?.conId,
+    position: pos,
+    avgCost,
+  }),
+  [EventName.updatePortfolio]: ([contract, pos, marketPrice, marketValue, avgCost]) => ({
+    conId: (contract as Fields)?.conId,
+    position: pos,
+    marketPrice,
+    marketValue,
+    avgCost,
+  }),
+  [EventName.orderStatus]: ([orderId, , filled, remaining, avgFillPrice, permId]) => ({
+    orderId,
+    filled,
+    remaining,
+    avgFillPrice,
+    permId,
+  }),
+  [EventName.openOrder]: ([orderId, contract, order]) => ({
+    orderId,
+    conId: (contract as Fields)?.conId,
+    totalQuantity: (order as Fields)?.totalQuantity,
+    permId: (order as Fields)?.permId,
+  }),
+  [EventName.execDetails]: ([, contract, execution]) => ({
+    conId: (contract as Fields)?.conId,
+    orderId: (execution as Fields)?.orderId,
+    shares: (execution as Fields)?.shares,
+    price: (execution as Fields)?.price,
+  }),
+};
+
+/** The state numbers of an event that are not numbers, named. */
+function garbledNumbers(eventName: string, args: unknown[]): string[] {
+  const numbers = STATE_NUMBERS[eventName]?.(args) ?? {};
+  return Object.entries(numbers)
+    .filter(([, value]) => Number.isNaN(value))
+    .map(([name]) => name);
+}
 
 /** The parts of @stoqey/ib 1.6.10's IBApi the guard wraps. */
 interface StoqeyInternals {
@@ -153,7 +202,11 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
   };
   // A message that failed to decode emits none of its events: they would carry its garbled fields.
   io.emitEvent = (eventName, ...args) => {
-    if (decoding && decoding.problems.length > 0) return;
+    if (decoding) {
+      const garbled = garbledNumbers(eventName, args);
+      if (garbled.length > 0) decoding.problems.push(`${eventName}: ${garbled.join(", ")} not a number`);
+      if (decoding.problems.length > 0) return;
+    }
     emitEvent(eventName, ...args);
   };
   io.socket.onEnd = () => {

@@ -197,6 +197,13 @@ describe("each kind of malformed message, once", () => {
       drops: true,
     },
     {
+      name: "a position whose quantity is text (stoqey would hand on NaN without a word)",
+      bytes: () => encodeFrame([...aaplPosition(0).slice(0, -2), "lots", "150"]),
+      code: 508,
+      says: /POSITION \(id 61\) could not be decoded: position: position not a number/,
+      drops: true,
+    },
+    {
       name: "a message cut off by a closed connection",
       bytes: () => encodeFrame(aaplPosition(999)).subarray(0, 20),
       code: 507,
@@ -236,7 +243,7 @@ describe("each kind of malformed message, once", () => {
     }
     expect(await libraryPositions()).toEqual(truth());
     expect(h.connections).toBe(connectionsBefore + (drops ? 1 : 0));
-    expect(positionEvents.some((p) => p.quantity === 999)).toBe(false);
+    expect(positionEvents.some((p) => p.quantity === 999 || Number.isNaN(p.quantity))).toBe(false);
   });
 });
 
