@@ -105,6 +105,36 @@ export class HandshakeTimeoutError extends IbkrError {
   }
 }
 
+/**
+ * TWS sent bytes that are not a well-formed message: a bad length prefix, a message cut off, text
+ * that is not UTF-8, a message id @stoqey/ib does not know, or fields it cannot decode. IB's client
+ * codes: 505 (unknown message id), 507 (bad message length), 508 (bad message).
+ */
+export class ProtocolError extends IbkrError {
+  constructor(
+    code: 505 | 507 | 508,
+    problem: string,
+    /** The first characters of the message, fields separated by "|" (empty when the framing broke). */
+    readonly excerpt: string,
+    /** Whether the library dropped the connection over it (it then reconnects). */
+    readonly dropsConnection: boolean,
+    readonly host: string,
+    readonly port: number,
+    cause?: unknown,
+  ) {
+    super({
+      code,
+      what: `Malformed message from ${host}:${port}: ${problem}${excerpt ? ` (message: "${excerpt}")` : ""}.`,
+      todo:
+        (dropsConnection
+          ? "The library dropped that connection and reconnects by itself, then downloads positions, orders and fills afresh; it resends nothing. "
+          : "The library skipped that message; the connection goes on. ") +
+        `If it repeats, check that port ${port} belongs to TWS / IB Gateway (not another program or a proxy) and that TWS / IB Gateway is up to date.`,
+      cause,
+    });
+  }
+}
+
 /** A request while the connection is down or reconnecting. */
 export class NotConnectedError extends IbkrError {
   constructor(state: string, reason?: string) {

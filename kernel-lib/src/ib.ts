@@ -91,7 +91,7 @@ export interface IBEvents {
   commission: [Fill];
   /** TWS notices about the connection or data farms (1100–1102, 2104 …). */
   notice: [{ code: number; message: string }];
-  /** Errors TWS sent that no pending request claimed. */
+  /** Errors TWS sent that no pending request claimed, and malformed messages (ProtocolError). */
   warning: [IbkrError];
   /** close() was called: the connection is gone for good. */
   closed: [];
@@ -210,6 +210,7 @@ export class IB extends EventEmitter<IBEvents> {
       this.emit("notice", notice);
       if (notice.code === 1101) this.restoreSubscriptions();
     });
+    this.connection.on("warning", (error) => this.emit("warning", error));
     this.connection.on("ready", (session, { reconnected }) => this.onSession(session, reconnected));
     this.broker.on("position", (p) => this.emit("position", p));
     this.broker.on("order", (o) => this.onOrder(o));

@@ -12,7 +12,9 @@ import {
   HandshakeTimeoutError,
   type IbkrError,
   NotConnectedError,
+  ProtocolError,
 } from "../errors";
+import { guardIncoming } from "./incoming-guard";
 import { hostKind, type ResolvedOptions } from "./options";
 
 export type ConnectionState = "connecting" | "connected" | "stale" | "reconnecting" | "disconnected";
@@ -50,6 +52,8 @@ export interface ConnectionEvents {
   ready: [Session, { reconnected: boolean }];
   /** A notice or error TWS sent about the connection (id -1), e.g. 1100/1101/1102, 2104. */
   notice: [{ code: number; message: string }];
+  /** A malformed message from TWS (the connection is dropped and reconnected when it says so). */
+  warning: [ProtocolError];
 }
 
 /** Client ids "auto" tries, from 2 up. */
@@ -183,6 +187,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** One connection attempt on one port with one client id, up to ready. */
   private attempt(port: number, clientId: number): Promise<Session> {
     const api = new IBApi({ host: this.options.host, port, maxReqPerSec: MAX_REQUESTS_PER_SECOND });
+    guardIncoming(api, this.options.host, port);
     return new Promise<Session>((resolve, reject) => {
       let accounts: string[] | undefined;
       let nextValidId: number | undefined;
@@ -236,7 +241,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         else this.emit("notice", { code, message });
       });
       api.on(EventName.error, (error: Error, code: number) => {
-        if (code === 502 && !socketOpen) finish(new RefusedAttempt(port, error));
+        if (error instanceof ProtocolError) {
+          if (error.dropsConnection) finish(error);
+          else this.emit("warning", error);
+        } else if (code === 502 && !socketOpen) finish(new RefusedAttempt(port, error));
       });
       api.on(EventName.disconnected, () => {
         if (!socketOpen)
@@ -263,7 +271,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.lost(session, "the socket closed (TWS / IB Gateway restarted or dropped the connection)"),
     );
     api.on(EventName.error, (error: Error, code: number) => {
-      if (code === 502 || code === 504) this.lost(session, error.message);
+      if (error instanceof ProtocolError) {
+        this.emit("warning", error);
+        if (error.dropsConnection) this.lost(session, `malformed message from TWS: ${error.what}`);
+      } else if (code === 502 || code === 504) this.lost(session, error.message);
     });
     api.on(EventName.info, (message: string, code: number) => {
       this.emit("notice", { code, message });

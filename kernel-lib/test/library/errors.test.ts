@@ -21,6 +21,7 @@ import {
   NotConnectedError,
   OrderRejectedError,
   PacingError,
+  ProtocolError,
   RequestTimeoutError,
   TradingGuardError,
 } from "../../src/errors";
@@ -54,6 +55,11 @@ const examples: Array<[string, IbkrError, number | undefined]> = [
     "TradingGuardError",
     new TradingGuardError({ what: "This connection is read-only.", todo: "Use trading: true." }),
     undefined,
+  ],
+  [
+    "ProtocolError",
+    new ProtocolError(507, "the message does not end with a NUL", "49|1|17000", true, "127.0.0.1", 7497),
+    507,
   ],
   ["RequestTimeoutError", new RequestTimeoutError("positions", 10_000), undefined],
   ["IbApiError", new IbApiError(354, "Requested market data is not subscribed.", 3), 354],

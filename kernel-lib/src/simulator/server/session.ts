@@ -154,8 +154,19 @@ export class ClientSession {
    * loop. With added latency each message leaves no sooner than `latencyMs` after it was queued.
    */
   send(fields: readonly string[]): void {
+    this.enqueue(encodeFrame(fields));
+  }
+
+  /**
+   * Queues bytes exactly as given, framed or not, in order with the messages: the corrupt-stream
+   * fault, for testing what a client does with what no TWS should send.
+   */
+  sendRaw(bytes: Buffer): void {
+    this.enqueue(bytes);
+  }
+
+  private enqueue(frame: Buffer): void {
     if (this.state === "closed" || this.frozen) return;
-    const frame = encodeFrame(fields);
     const latency = this.host.latencyMs;
     if (latency > 0 || this.delayed.length > 0) {
       // Behind anything still held back, so the order never changes when the latency does.

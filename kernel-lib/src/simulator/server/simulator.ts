@@ -507,6 +507,25 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
     this.loginTimer.unref();
   }
 
+  /**
+   * A corrupt stream: writes `bytes` as they are (no framing added) to every ready client, or to one
+   * client id, after whatever is already queued for it; with `close`, then closes the socket (a
+   * message cut off by a dropped connection). Returns how many sessions got the bytes.
+   */
+  sendRaw(bytes: Buffer, options: { clientId?: number; close?: boolean } = {}): number {
+    const targets = this.clients().filter(
+      (s) => s.state === "ready" && (options.clientId === undefined || s.clientId === options.clientId),
+    );
+    for (const session of targets) {
+      session.sendRaw(bytes);
+      if (options.close) session.close();
+    }
+    this.log(
+      `fault: ${bytes.length} raw bytes to ${targets.length} client${targets.length === 1 ? "" : "s"}${options.close ? ", then closed" : ""}`,
+    );
+    return targets.length;
+  }
+
   /** Delays every message to clients by `ms` (0 to stop). */
   setLatency(ms: number): void {
     this.latencyMs = Math.max(0, ms);
