@@ -312,9 +312,6 @@ export class IB extends EventEmitter<IBEvents> {
         )
       : [];
     const listed = new Set<string>();
-    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
-      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
-    });
     const executionsReqId = this.router.allocate();
     // Judge only once both downloads are complete, whichever order TWS answers them in.
     let downloadsPending = 2;
@@ -323,14 +320,41 @@ export class IB extends EventEmitter<IBEvents> {
       this.retireUnlisted(wasWorking, listed);
       this.retireUnacknowledged(unacknowledged, listed);
     };
+    // A request method reports some errors synchronously (a server too old for it): route them.
+    const offRouter = this.router.attach(api, (error) => this.emit("warning", error));
+    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
+      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
+    });
+
+    // Positions: a standing subscription; a fresh download replaces what we had.
+    this.broker.resetPositions();
+    this.positionsLoaded = new Promise<void>((resolve) => {
+      api.once(EventName.positionEnd, () => resolve());
+    });
+    // The standing requests go out in one write (see connection/batch.ts), before the listeners
+    // below are wired: TWS works on them meanwhile, and nothing it answers is read before this
+    // method returns.
+    sendTogether(api, () => {
+      api.reqPositions();
+      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
+      this.openOrderEnds.push(() => {
+        offListed();
+        downloaded();
+      });
+      api.reqOpenOrders();
+      api.reqExecutions(executionsReqId, {});
+      if (session.clientId === 0) api.reqAutoOpenOrders(true);
+      if (reconnected) this.restoreSubscriptions();
+    });
+
     const offs = [
+      offRouter,
       offListed,
       listen(api, EventName.execDetailsEnd, (reqId: number) => {
         if (reqId === executionsReqId) downloaded();
       }),
       listen(api, EventName.openOrderEnd, () => this.openOrderEnds.shift()?.()),
       this.broker.attach(api),
-      this.router.attach(api, (error) => this.emit("warning", error)),
       listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
         this.onTick(reqId, tickType, price),
       ),
@@ -346,25 +370,6 @@ export class IB extends EventEmitter<IBEvents> {
     this.detachSession = () => {
       for (const off of offs) off();
     };
-
-    // Positions: a standing subscription; a fresh download replaces what we had.
-    this.broker.resetPositions();
-    this.positionsLoaded = new Promise<void>((resolve) => {
-      api.once(EventName.positionEnd, () => resolve());
-    });
-    // The standing requests go out in one write (see connection/batch.ts).
-    sendTogether(api, () => {
-      api.reqPositions();
-      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
-      this.openOrderEnds.push(() => {
-        offListed();
-        downloaded();
-      });
-      api.reqOpenOrders();
-      api.reqExecutions(executionsReqId, {});
-      if (session.clientId === 0) api.reqAutoOpenOrders(true);
-      if (reconnected) this.restoreSubscriptions();
-    });
   }
 
   /** Keys of this client's orders the broker state holds as working. */
