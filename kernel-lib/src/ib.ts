@@ -165,8 +165,12 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly guard: TradingGuard;
   private readonly pacer = new HistoricalPacer();
   private readonly liveForms = new LiveForms();
-  /** Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing). */
-  private readonly closing = new AbortController();
+  /**
+   * Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing).
+   * Made on first use (closingController), as most connections never wait: Node's AbortController
+   * is among the costlier objects a connect() builds.
+   */
+  private closing: AbortController | undefined;
   private readonly trades = new Map<number, Trade>();
   private readonly tickers = new Map<Ticker, number>();
   private readonly pnlAccounts = new Set<string>();
@@ -261,11 +265,17 @@ export class IB extends EventEmitter<IBEvents> {
   close(reason = "closed by user"): void {
     openConnections.delete(this);
     this.liveForms.stopAll();
-    if (!this.closing.signal.aborted) this.closing.abort(new NotConnectedError("disconnected", reason));
+    const closing = this.closingController();
+    if (!closing.signal.aborted) closing.abort(new NotConnectedError("disconnected", reason));
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
     this.detachSession();
     this.connection.close(reason);
     this.emit("closed");
+  }
+
+  private closingController(): AbortController {
+    this.closing ??= new AbortController();
+    return this.closing;
   }
 
   private api(): IBApi {
@@ -1041,7 +1051,7 @@ export class IB extends EventEmitter<IBEvents> {
   ): Promise<Bar[]> {
     const end = request.endMs === undefined ? "" : formatUtc(new Date(request.endMs));
     const key = [contractLabel(contract), end, request.duration, barSize, what, useRTH].join("|");
-    await this.pacer.wait(key, contractLabel(contract), this.closing.signal);
+    await this.pacer.wait(key, contractLabel(contract), this.closingController().signal);
     const api = this.api();
     const bars: Bar[] = [];
     await exchange<void>(
