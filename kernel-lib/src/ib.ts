@@ -182,8 +182,12 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly guard: TradingGuard;
   private readonly pacer = new HistoricalPacer();
   private readonly liveForms = new LiveForms();
-  /** Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing). */
-  private readonly closing = new AbortController();
+  /**
+   * Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing).
+   * Made on first use (closingController), as most connections never wait: Node's AbortController
+   * is among the costlier objects a connect() builds.
+   */
+  private closing: AbortController | undefined;
   private readonly trades = new Map<number, Trade>();
   private readonly tickers = new Map<Ticker, number>();
   private readonly pnlAccounts = new Set<string>();
@@ -282,11 +286,17 @@ export class IB extends EventEmitter<IBEvents> {
   close(reason = "closed by user"): void {
     openConnections.delete(this);
     this.liveForms.stopAll();
-    if (!this.closing.signal.aborted) this.closing.abort(new NotConnectedError("disconnected", reason));
+    const closing = this.closingController();
+    if (!closing.signal.aborted) closing.abort(new NotConnectedError("disconnected", reason));
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
     this.detachSession();
     this.connection.close(reason);
     this.emit("closed");
+  }
+
+  private closingController(): AbortController {
+    this.closing ??= new AbortController();
+    return this.closing;
   }
 
   private api(): IBApi {
@@ -333,9 +343,6 @@ export class IB extends EventEmitter<IBEvents> {
         )
       : [];
     const listed = new Set<string>();
-    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
-      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
-    });
     const executionsReqId = this.router.allocate();
     // Judge only once both downloads are complete, whichever order TWS answers them in.
     let downloadsPending = 2;
@@ -344,14 +351,41 @@ export class IB extends EventEmitter<IBEvents> {
       this.retireUnlisted(wasWorking, listed);
       this.retireUnacknowledged(unacknowledged, listed);
     };
+    // A request method reports some errors synchronously (a server too old for it): route them.
+    const offRouter = this.router.attach(api, (error) => this.emit("warning", error));
+    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
+      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
+    });
+
+    // Positions: a standing subscription; a fresh download replaces what we had.
+    this.broker.resetPositions();
+    this.positionsLoaded = new Promise<void>((resolve) => {
+      api.once(EventName.positionEnd, () => resolve());
+    });
+    // The standing requests go out in one write (see connection/batch.ts), before the listeners
+    // below are wired: TWS works on them meanwhile, and nothing it answers is read before this
+    // method returns.
+    sendTogether(api, () => {
+      api.reqPositions();
+      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
+      this.openOrderEnds.push(() => {
+        offListed();
+        downloaded();
+      });
+      api.reqOpenOrders();
+      api.reqExecutions(executionsReqId, {});
+      if (session.clientId === 0) api.reqAutoOpenOrders(true);
+      if (reconnected) this.restoreSubscriptions();
+    });
+
     const offs = [
+      offRouter,
       offListed,
       listen(api, EventName.execDetailsEnd, (reqId: number) => {
         if (reqId === executionsReqId) downloaded();
       }),
       listen(api, EventName.openOrderEnd, () => this.openOrderEnds.shift()?.()),
       this.broker.attach(api),
-      this.router.attach(api, (error) => this.emit("warning", error)),
       listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
         this.onTick(reqId, tickType, price),
       ),
@@ -394,25 +428,6 @@ export class IB extends EventEmitter<IBEvents> {
     this.detachSession = () => {
       for (const off of offs) off();
     };
-
-    // Positions: a standing subscription; a fresh download replaces what we had.
-    this.broker.resetPositions();
-    this.positionsLoaded = new Promise<void>((resolve) => {
-      api.once(EventName.positionEnd, () => resolve());
-    });
-    // The standing requests go out in one write (see connection/batch.ts).
-    sendTogether(api, () => {
-      api.reqPositions();
-      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
-      this.openOrderEnds.push(() => {
-        offListed();
-        downloaded();
-      });
-      api.reqOpenOrders();
-      api.reqExecutions(executionsReqId, {});
-      if (session.clientId === 0) api.reqAutoOpenOrders(true);
-      if (reconnected) this.restoreSubscriptions();
-    });
   }
 
   /** Keys of this client's orders the broker state holds as working. */
@@ -1184,7 +1199,7 @@ export class IB extends EventEmitter<IBEvents> {
   ): Promise<Bar[]> {
     const end = request.endMs === undefined ? "" : formatUtc(new Date(request.endMs));
     const key = [contractLabel(contract), end, request.duration, barSize, what, useRTH].join("|");
-    await this.pacer.wait(key, contractLabel(contract), this.closing.signal);
+    await this.pacer.wait(key, contractLabel(contract), this.closingController().signal);
     const api = this.api();
     const bars: Bar[] = [];
     await exchange<void>(
