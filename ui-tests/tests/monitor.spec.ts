@@ -190,7 +190,7 @@ test.describe("cancelling from the Orders panel on a live-looking account", () =
             `    await running.ib.cancelOrder(${ORDER_ID});`,
             '    console.log("cancel sent");',
             "  } catch (error) {",
-            "    console.log(`${(error as Error).name}: ${(error as Error).message}`);",
+            '    console.log((error as Error).name + ": " + (error as Error).message);',
             "  }",
             "}",
           ].join("\n"),
