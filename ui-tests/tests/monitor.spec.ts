@@ -72,7 +72,9 @@ test.describe("the monitor with no notebook open", () => {
     sim,
   }) => {
     await expect(page.locator(".jp-NotebookPanel")).toHaveCount(0);
-    expect(await runningSessions(page)).toEqual([]);
+    const monitors = async () => (await runningSessions(page)).filter((s) => s.type === "ibkr-monitor");
+    const before = (await runningSessions(page)).length;
+    expect(await monitors()).toEqual([]);
     await page.sidebar.openTab("jupyterlab-ibkr-positions");
     const panel = page.locator(POSITIONS);
     await expect(panelBadge(panel)).toHaveAttribute("data-state", "offline");
@@ -92,15 +94,16 @@ test.describe("the monitor with no notebook open", () => {
     await expect(aapl.locator('td[data-column="account"]')).toHaveText(ACCOUNT);
     await expect(panel.locator(".jp-ibkr-Panel-monitorButton")).toHaveText("Stop monitor");
 
-    // Still no notebook: the one session is the monitor's, and the simulator sees only its client.
+    // Still no notebook: the one new session is the monitor's, and the simulator sees only its client.
     await expect(page.locator(".jp-NotebookPanel")).toHaveCount(0);
-    expect((await runningSessions(page)).map((s) => s.type)).toEqual(["ibkr-monitor"]);
+    expect(await runningSessions(page)).toHaveLength(before + 1);
+    expect(await monitors()).toHaveLength(1);
     expect(sim.sessionInfo().map((s) => s.clientId)).toEqual([MONITOR_CLIENT_ID]);
 
     await command(page, "ibkr:stop-monitor");
     await expect(panelBadge(panel)).toHaveAttribute("data-state", "offline");
     await expect(panelBadge(panel).locator(".jp-ibkr-Badge-reason")).toContainText("the monitor is stopped");
-    expect(await runningSessions(page)).toEqual([]);
+    expect(await monitors()).toEqual([]);
   });
 });
 
