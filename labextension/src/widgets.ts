@@ -159,6 +159,26 @@ export interface CancelContext {
   canConfirm: boolean;
 }
 
+/** Paper account ids, as the library tells them (isPaperAccount in ibkr-notebook's safety/guard.ts). */
+const PAPER_ACCOUNT = /^D[UF]/;
+
+/**
+ * Why the monitor's connection may not change orders, in the terms of the library's trading guard
+ * (which refuses the same cancel in the kernel) and of the settings that would change it.
+ */
+function readOnlyReason(payload: FeedPayload): string {
+  const { live, broker, accounts } = payload.source;
+  if (!live) {
+    return "The monitor's connection is read-only (started without trading): Reconnect the monitor to apply Monitor trading.";
+  }
+  if (broker === "ibkr-paper") {
+    // allowLive does not apply to a paper broker: the setting that matters is the broker.
+    const liveAccounts = accounts.filter((account) => !PAPER_ACCOUNT.test(account)).join(", ");
+    return `The monitor's broker is ibkr-paper but TWS is logged into live account ${liveAccounts || "(unknown)"}, so its connection is read-only. Log TWS into the paper account; or, to change live orders from the panel, set Broker to ibkr-live and turn on Monitor trading on a live account (monitorAllowLive); then Reconnect.`;
+  }
+  return "The monitor's connection to this live account is read-only: it also needs Monitor trading on a live account (monitorAllowLive); then Reconnect.";
+}
+
 export function cancelAvailability(
   order: FeedOrder,
   context: CancelContext,
@@ -179,13 +199,7 @@ export function cancelAvailability(
       "Cancelling from the panel is off: turn on Monitor trading in the settings, then Reconnect the monitor.",
     );
   }
-  if (!payload.connection.trading) {
-    return no(
-      payload.source.live
-        ? "The monitor's connection to this live account is read-only: it also needs Monitor trading on a live account (monitorAllowLive); then Reconnect."
-        : "The monitor's connection is read-only (started without trading): Reconnect the monitor to apply Monitor trading.",
-    );
-  }
+  if (!payload.connection.trading) return no(readOnlyReason(payload));
   if (payload.connection.state !== "connected") return no(`The monitor is ${payload.connection.state}.`);
   if (!isWorking(order)) return no(`The order is finished (${order.status}).`);
   if (!isId(order.orderId)) return no("This order has no API order id (placed in TWS?).");

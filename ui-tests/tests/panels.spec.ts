@@ -9,88 +9,28 @@
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { expect, type IJupyterLabPageFixture, test } from "@jupyterlab/galata";
+import { expect, test } from "@jupyterlab/galata";
 import type { Locator } from "@playwright/test";
+import {
+  badge,
+  command,
+  expectOffline,
+  idPattern,
+  ORDERS,
+  open,
+  openNew,
+  orderTables,
+  POSITIONS,
+  panelBadge,
+  rowsWith,
+  run,
+} from "./lab";
 
 const REPO = resolve(__dirname, "..", "..");
 const NOTEBOOK_1 = "01-connect-and-look-around.ipynb";
 const ACCOUNT = "DU7654321";
 /** The README's screenshot; rewritten when missing or with IBKR_UI_SCREENSHOT=1 (it changes every run). */
 const README_SCREENSHOT = resolve(__dirname, "..", "screenshots", "panels.png");
-
-const POSITIONS = "#jupyterlab-ibkr-positions";
-const ORDERS = "#jupyterlab-ibkr-orders";
-
-/** A notebook for the tslab kernel with these code cells, no outputs. */
-function notebookJson(cells: string[]): string {
-  return JSON.stringify({
-    cells: cells.map((source) => ({
-      cell_type: "code",
-      execution_count: null,
-      metadata: {},
-      outputs: [],
-      source,
-    })),
-    metadata: {
-      kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
-      language_info: { name: "typescript" },
-    },
-    nbformat: 4,
-    nbformat_minor: 4,
-  });
-}
-
-async function command(page: IJupyterLabPageFixture, id: string): Promise<void> {
-  await page.evaluate((name) => window.jupyterapp.commands.execute(name), id);
-}
-
-/** Opens a notebook of the test's folder, and waits for its kernel to be idle. */
-async function open(page: IJupyterLabPageFixture, path: string): Promise<void> {
-  expect(await page.notebook.openByPath(path)).toBe(true);
-  const name = path.split("/").pop() ?? path;
-  expect(await page.notebook.activate(name)).toBe(true);
-  await expect(page.locator("#jp-main-statusbar").getByText(/TypeScript \| Idle/)).toBeVisible({
-    timeout: 60_000,
-  });
-}
-
-/** Runs one cell and waits for it; fails with the cell's output if it raised. */
-async function run(page: IJupyterLabPageFixture, index: number): Promise<Locator> {
-  expect(await page.notebook.runCell(index)).toBe(true);
-  const cell = (await page.notebook.getCellLocator(index)) as Locator;
-  const error = cell.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
-  if ((await error.count()) > 0) throw new Error(`cell ${index} failed:\n${await error.first().innerText()}`);
-  return cell.locator(".jp-OutputArea");
-}
-
-/**
- * The badge after close(): OFFLINE. The library's last snapshot (state "disconnected") must reach the
- * panels; if one was sent less than a feed interval (250 ms) before close(), it waits on a timer that
- * the feed's stop() must not drop.
- */
-async function expectOffline(node: Locator): Promise<void> {
-  await expect(
-    node,
-    "after close() the badge must read OFFLINE: the library's final snapshot (disconnected) did not reach the panels (StateFeed.stop() drops a snapshot still waiting for its interval)",
-  ).toHaveAttribute("data-state", "offline", { timeout: 10_000 });
-  await expect(node.locator(".jp-ibkr-Badge-label")).toHaveText("OFFLINE");
-}
-
-function badge(page: IJupyterLabPageFixture): Locator {
-  return page.locator("#jp-main-statusbar .jp-ibkr-StatusBadge .jp-ibkr-Badge");
-}
-
-/** An order id as the panels show it (1001 reads 1,001): any thousands separator. */
-function idPattern(id: string): RegExp {
-  return new RegExp(`^${id.split("").join("[,.\u00a0\u202f ]?")}$`);
-}
-
-/** The rows of a panel's table (virtualized: the ones in view) whose `column` cell reads `text`. */
-function rowsWith(table: Locator, column: string, text: string | RegExp): Locator {
-  return table.locator("tbody tr").filter({
-    has: table.page().locator(`td[data-column="${column}"]`, { hasText: text }),
-  });
-}
 
 test.describe("jupyterlab-ibkr with the example notebooks", () => {
   test("notebook 1 run in the browser shows positions, the chart, and fills the panels", async ({
@@ -168,7 +108,7 @@ test.describe("jupyterlab-ibkr with the example notebooks", () => {
     // The notebook's last cell closes the connection: the badge goes OFFLINE.
     await run(page, last);
     await expectOffline(badge(page));
-    await expectOffline(panel.locator(".jp-ibkr-Panel-header .jp-ibkr-Badge"));
+    await expectOffline(panelBadge(panel));
   });
 
   test("an order placed in a cell is working in the Orders panel, and done today once cancelled", async ({
@@ -191,8 +131,7 @@ test.describe("jupyterlab-ibkr with the example notebooks", () => {
       ].join("\n"),
       "trader.close();",
     ];
-    expect(await page.contents.uploadContent(notebookJson(cells), "text", path)).toBe(true);
-    await open(page, path);
+    await openNew(page, path, cells);
     await page.sidebar.openTab("jupyterlab-ibkr-orders");
     const panel = page.locator(ORDERS);
     await expect(panel).toBeVisible();
@@ -202,8 +141,7 @@ test.describe("jupyterlab-ibkr with the example notebooks", () => {
     const orderId = /order (\d+)/.exec(await placed.innerText())?.[1] ?? "";
     expect(orderId).not.toBe("");
 
-    const working = panel.locator(".jp-ibkr-Orders-working table");
-    const done = panel.locator(".jp-ibkr-Orders-done table");
+    const { working, done } = orderTables(panel);
     await expect(panel.locator(".jp-ibkr-Badge-label")).toHaveText("PAPER");
     const row = rowsWith(working, "orderId", idPattern(orderId));
     await expect(row).toHaveCount(1);
@@ -234,7 +172,7 @@ test.describe("jupyterlab-ibkr with the example notebooks", () => {
     await test.info().attach("orders-done", { body: await panel.screenshot(), contentType: "image/png" });
 
     await run(page, 2);
-    await expectOffline(panel.locator(".jp-ibkr-Panel-header .jp-ibkr-Badge"));
+    await expectOffline(panelBadge(panel));
   });
 
   test("markup in what the broker sends shows as text in the panels and the notebook", async ({
@@ -270,8 +208,7 @@ test.describe("jupyterlab-ibkr with the example notebooks", () => {
       ].join("\n"),
       "ib.close();\nawait sim.close();",
     ];
-    expect(await page.contents.uploadContent(notebookJson(cells), "text", path)).toBe(true);
-    await open(page, path);
+    await openNew(page, path, cells);
     const output = await run(page, 0);
 
     // The library's own table in the notebook escapes it.
@@ -287,7 +224,7 @@ test.describe("jupyterlab-ibkr with the example notebooks", () => {
 
     await page.sidebar.openTab("jupyterlab-ibkr-orders");
     const orders = page.locator(ORDERS);
-    const order = rowsWith(orders.locator(".jp-ibkr-Orders-working table"), "symbol", /^MSFT$/);
+    const order = rowsWith(orderTables(orders).working, "symbol", /^MSFT$/);
     await expect(order.locator('td[data-column="account"]')).toHaveText(hostile);
 
     await expect(page.locator(`${POSITIONS} img, ${POSITIONS} b, ${ORDERS} img, ${ORDERS} b`)).toHaveCount(0);

@@ -428,6 +428,22 @@ describe("cancelling an order", () => {
       /monitorAllowLive/,
     ],
     [
+      "the paper broker is logged into a live account",
+      {},
+      {
+        connection: { ...payload().connection, trading: false },
+        source: {
+          ...payload().source,
+          clientId: 3,
+          live: true,
+          broker: "ibkr-paper",
+          accounts: ["U1234567"],
+        },
+      },
+      {},
+      /broker is ibkr-paper but TWS is logged into live account U1234567.*set Broker to ibkr-live/,
+    ],
+    [
       "another client placed the order",
       {},
       {},
