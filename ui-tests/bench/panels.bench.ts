@@ -51,12 +51,17 @@ interface PanelBenchConfig {
   memory: { positions: number; warmupMs: number; durationMs: number; everyMs: number; maxOrders: number };
 }
 
-const CONFIG: PanelBenchConfig = JSON.parse(process.env.IBKR_BENCH_PANEL_CONFIG ?? "null") ?? {
-  latency: { events: 100, warmup: 3, quietMs: 300 },
-  render: { sizes: [10, 10_000], reps: 10, warmup: 2, parseReps: 10 },
-  cells: { sizes: [1_000, 10_000], reps: 5, warmup: 1 },
-  memory: { positions: 1_000, warmupMs: 8_000, durationMs: 40_000, everyMs: 5_000, maxOrders: 60 },
-};
+/** Set by test/bench/panel.mjs (run.mjs holds the counts, full and --quick). */
+function benchConfig(): PanelBenchConfig {
+  const text = process.env.IBKR_BENCH_PANEL_CONFIG;
+  if (!text) {
+    throw new Error(
+      "IBKR_BENCH_PANEL_CONFIG is not set: run the panel benchmarks with `npm run bench` (test/bench/run.mjs), which sets it",
+    );
+  }
+  return JSON.parse(text) as PanelBenchConfig;
+}
+const CONFIG = benchConfig();
 
 const NOTEBOOK = "bench.ipynb";
 const CLIENT_ID = 7;
@@ -216,7 +221,11 @@ async function measureCells(page: IJupyterLabPageFixture, path: string) {
   const { sizes, reps, warmup } = CONFIG.cells;
   const entries: Array<{ name: string; positions: number; port: number | null }> = [
     { name: "demo account", positions: 0, port: null },
-    ...sizes.map((positions) => ({ name: `${positions} positions`, positions, port: 0 })),
+    ...sizes.map((positions) => ({
+      name: `${positions.toLocaleString("en-US")} positions`,
+      positions,
+      port: 0,
+    })),
   ];
   const results = [];
   for (const entry of entries) {
