@@ -362,7 +362,7 @@ function panelSection(panel) {
     "No aim: this shows what the positions display adds to a cell.",
   ]);
   part("The page's memory on a changing feed", panel.memory, (m) => [
-    `Both panels open (Orders on the left, Positions on the right) on ${count(m.positions)} positions for ${m.seconds.toFixed(0)} s after a ${bench.memory.warmupMs / 1000} s warm-up: prices ticking every 50 ms, account and portfolio updates every 250 ms, a market order placed by the kernel every second (${m.orders.placed} placed, ${m.orders.failed} failed), ${m.fills} one-share fills of a resting order; ${m.snapshots} snapshots reached the page. The page's JS heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); baseline: the same page before the feed started.`,
+    `Both panels open (Orders on the left, Positions on the right) on ${count(m.positions)} positions for ${m.seconds.toFixed(0)} s after a ${bench.memory.warmupMs / 1000} s warm-up: prices ticking every 50 ms, account and portfolio updates every 250 ms, a market order placed by the kernel every second (${m.orders.placed} placed, ${m.orders.failed} failed), ${m.fills} one-share fills of a resting order; ${m.snapshots} snapshots reached the page from the start of the feed. The page's JS heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); baseline: the same page before the feed started.`,
     "",
     table(
       ["sample", "seconds", "JS heap", "DOM nodes", "event listeners", "snapshots"],
