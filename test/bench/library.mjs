@@ -11,39 +11,14 @@
  * `await ib.positions()`, which on a fresh connection waits for the standing reqPositions download
  * the library starts when the connection is ready.
  */
-import { simulator, TwsSimulator } from "ibkr-notebook";
+import { TwsSimulator } from "ibkr-notebook";
+import { positionsScenario, QUIET } from "./books.cjs";
 import { RemoteClient } from "./remote-client.mjs";
 import { summarize } from "./stats.mjs";
 
-const { parseScenario, syntheticSymbol, Universe } = simulator;
 const CLIENT = new URL("./library-client.mjs", import.meta.url);
 const CLIENT_OPTIONS = { execArgv: ["--expose-gc"] };
 const SIDES = ["library", "raw"];
-const ACCOUNT = "DU1000001";
-
-/** Clocks stopped: no ticks, account or P&L pushes compete with the downloads being timed. */
-export const QUIET = { tickIntervalMs: 0, accountUpdateIntervalMs: 0, pnlIntervalMs: 0 };
-
-/** One account holding `count` positions, in as many synthetic stocks. */
-export function positionsScenario(count) {
-  return parseScenario(
-    {
-      syntheticStocks: count,
-      accounts: [
-        {
-          id: ACCOUNT,
-          cash: 1_000_000,
-          positions: Array.from({ length: count }, (_, i) => ({
-            contract: syntheticSymbol(i + 1),
-            quantity: (i % 2 === 0 ? 1 : -1) * (100 + i),
-            avgCost: 10 + (i % 400),
-          })),
-        },
-      ],
-    },
-    new Universe(),
-  );
-}
 
 export function startSimulator(positions) {
   const scenario = positions === undefined ? undefined : positionsScenario(positions);

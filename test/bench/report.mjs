@@ -166,3 +166,45 @@ export async function writeJson(results, url) {
   await mkdir(new URL(".", url), { recursive: true });
   await writeFile(url, `${JSON.stringify(results, null, 2)}\n`);
 }
+
+// ── the panels in JupyterLab (panel.mjs) ──────────────────────────────────────────────────────
+
+const ms1 = (v) => v.toFixed(1);
+const hop = (s) => (s ? `${ms1(s.median)} / ${ms1(s.p99)} (${ms1(s.min)}–${ms1(s.max)})` : "not seen");
+const part = (name, p, lines) => (p.error ? [`${name}: FAILED: ${p.error}`] : lines(p));
+
+export function formatPanelReport(results) {
+  const { aims } = results.config;
+  const lines = ["Panels in JupyterLab + Chromium on the tslab kernel, against ibkr-sim in the driver"];
+  lines.push(
+    ...part("Fill → Orders panel", results.latency, (l) => [
+      `Fill → Orders panel, ${l.events} fills each on a quiet feed, ms after the fill: median / p99 (min–max)`,
+      `    library in the kernel hears it  ${hop(l.kernel)}`,
+      `    first snapshot reaches the page ${hop(l.firstSnapshot)}`,
+      `    snapshot with the fill sent     ${hop(l.sent)}`,
+      `    … reaches the page              ${hop(l.snapshot)}`,
+      `    Orders panel shows it (DOM)     ${hop(l.dom)}`,
+      `  aims p50 < ${aims.latencyP50Ms} ms: ${verdict(l.dom.median < aims.latencyP50Ms)}; p99 < ${aims.latencyP99Ms} ms: ${verdict(l.dom.p99 < aims.latencyP99Ms)}`,
+    ]),
+    ...part("Positions snapshot render", results.render, (sizes) => [
+      "Positions snapshot, arrival in the page → row committed to the DOM, ms: median (min–max)",
+      ...sizes.map(
+        (s) =>
+          `  ${count(s.positions).padStart(6)} positions (${(s.bytes / 1e6).toFixed(2)} MB): apply ${spread(s.apply)}, of which decode ${spread(s.decode)}; JSON.parse alone ${spread(s.parse)}`,
+      ),
+    ]),
+    ...part("Cell time", results.cells, (books) => [
+      "Cell time, execute_request → execute_reply, ms: median (min–max)",
+      ...books.map(
+        (b) =>
+          `  ${b.book} (${count(b.positions)}): \`1 + 1\` ${spread(b.trivial)}; .length ${spread(b.count)}; \`await ib.positions()\` ${spread(b.display)}`,
+      ),
+    ]),
+    ...part("Heap", results.memory, (m) => [
+      `Page heap after forced GC, ${m.samples.length} samples over ${m.seconds.toFixed(0)} s, ${m.snapshots} snapshots of ${count(m.positions)} positions: ${m.samples.map((s) => (s.usedBytes / 1e6).toFixed(1)).join(", ")} MB`,
+      `  growth ${mb(m.growthBytes)} (bound ${mb(m.boundBytes)}: ${verdict(m.met)}); idle before the feed ${mb(m.idle.usedBytes)}`,
+    ]),
+    `Took ${results.seconds.toFixed(0)} s in the browser.`,
+  );
+  return lines.join("\n");
+}
