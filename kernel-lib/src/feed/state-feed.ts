@@ -166,14 +166,15 @@ export class StateFeed {
     for (const stop of this.stops.splice(0)) stop();
   }
 
-  /** Something changed: send now if the last snapshot is old enough, else once the interval has passed. */
+  /**
+   * Something changed: send as soon as what arrived with it is applied if the last snapshot is old
+   * enough, else once the interval has passed. Not synchronously: one read from TWS raises several
+   * events (an execution's fill, then its order's new filled quantity), and a snapshot taken at the
+   * first would miss the rest until the next interval.
+   */
   private changed(): void {
     if (!this.running || this.timer) return;
-    const wait = this.lastSent + this.minIntervalMs - Date.now();
-    if (wait <= 0) {
-      this.send();
-      return;
-    }
+    const wait = Math.max(0, this.lastSent + this.minIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.send();

@@ -123,6 +123,25 @@ describe("state feed", () => {
     expect((times[0] as number) - firstChange).toBeLessThan(20);
   });
 
+  it("the first snapshot after a fill already shows the order's new filled quantity", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, scenario, accountUpdateIntervalMs: 0 });
+    ib = await connect({ port: sim.port });
+    const payloads: FeedPayload[] = [];
+    feed = new StateFeed(ib, (p) => payloads.push(p)).start();
+    await sleep(700); // the connection's first downloads published, and past the interval: the next change goes out at once
+    payloads.length = 0;
+    let filledAt = 0;
+    ib.once("fill", () => {
+      filledAt = Date.now();
+    });
+    sim.fillOrder(2, 7, { quantity: 2, price: 299 });
+    await sleep(150); // well inside the 250 ms interval: only the first snapshot can be here
+    const first = payloads[0] as FeedPayload;
+    expect(first).toBeDefined();
+    expect(first.orders.find((o) => o.orderId === 7)).toMatchObject({ filled: 2, remaining: 3 });
+    expect(Date.parse(first.ts) - filledAt).toBeLessThan(50);
+  });
+
   it("reports a dropped connection with its reason", async () => {
     sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, scenario });
     ib = await connect({ port: sim.port });
