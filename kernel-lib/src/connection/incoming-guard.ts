@@ -65,12 +65,20 @@ const STATE_NUMBERS: Record<string, (args: unknown[]) => Record<string, unknown>
   }),
 };
 
-/** The state numbers of an event that are not numbers, named. */
-function garbledNumbers(eventName: string, args: unknown[]): string[] {
-  const numbers = STATE_NUMBERS[eventName]?.(args) ?? {};
-  return Object.entries(numbers)
-    .filter(([, value]) => Number.isNaN(value))
-    .map(([name]) => name);
+const NONE: readonly string[] = [];
+
+/** The state numbers of an event that are not numbers, named. Runs for every event: allocates only for a bad one. */
+function garbledNumbers(eventName: string, args: unknown[]): readonly string[] {
+  const pick = STATE_NUMBERS[eventName];
+  if (!pick) return NONE;
+  const numbers = pick(args);
+  let garbled: string[] | undefined;
+  for (const name in numbers) {
+    if (!Number.isNaN(numbers[name])) continue;
+    garbled ??= [];
+    garbled.push(name);
+  }
+  return garbled ?? NONE;
 }
 
 /** The parts of @stoqey/ib 1.6.10's IBApi the guard wraps. */
@@ -105,6 +113,13 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
   const processMsg = io.decoder.processMsg.bind(io.decoder);
   const emitError = io.emitError.bind(io);
   const emitEvent = io.emitEvent.bind(io);
+
+  /** Message ids this decoder has a decodeMsg_ function for, with their names. */
+  const decodable = new Map<number, string>();
+  for (const [name, id] of Object.entries(IN_MSG_ID)) {
+    if (typeof id === "number" && typeof io.decoder[`decodeMsg_${name}`] === "function")
+      decodable.set(id, name);
+  }
 
   let buffer: Buffer = Buffer.alloc(0);
   let first = true;
@@ -160,9 +175,10 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
         readFrame(frame);
         continue;
       }
-      const idField = payload.toString("utf8", 0, payload.indexOf(0));
-      const name = /^\d{1,9}$/.test(idField) ? IN_MSG_ID[Number(idField)] : undefined;
-      if (name === undefined || typeof io.decoder[`decodeMsg_${name}`] !== "function") {
+      const id = messageId(payload);
+      const name = id === undefined ? undefined : decodable.get(id);
+      if (name === undefined) {
+        const idField = payload.toString("utf8", 0, payload.indexOf(0));
         problem(
           505,
           `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`,
@@ -178,7 +194,7 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
         const { problems } = decoding;
         decoding = undefined;
         if (problems.length > 0)
-          problem(508, `${name} (id ${idField}) could not be decoded: ${problems.join("; ")}`, payload, true);
+          problem(508, `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`, payload, true);
       }
     }
   };
@@ -219,6 +235,18 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
     }
     endSocket();
   };
+}
+
+/** The message id (the first field: 1 to 9 digits), read from the bytes; undefined if it is not one. */
+function messageId(payload: Buffer): number | undefined {
+  let id = 0;
+  let i = 0;
+  for (; i < payload.length && payload[i] !== 0; i++) {
+    const digit = (payload[i] as number) - 48;
+    if (digit < 0 || digit > 9 || i === 9) return undefined;
+    id = id * 10 + digit;
+  }
+  return i === 0 ? undefined : id;
 }
 
 /** The first characters of a message, fields separated by "|", for an error to quote. */
