@@ -25,6 +25,7 @@ import json
 import queue
 import re
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -80,16 +81,34 @@ class Cell:
         return "".join(m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == "stdout")
 
 
+def port_listening(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
 class Session:
     """A kernel client that records every iopub message, as a frontend sees them."""
 
     def __init__(self, km: KernelManager, deadline: float) -> None:
+        self.km = km
         self.client = km.client()
         self.deadline = deadline
         self.iopub: list[dict[str, Any]] = []
         self.cells: list[Cell] = []
 
     def start(self) -> None:
+        # tslab 1.0.22 binds its ZeroMQ sockets asynchronously and already answers on the shell socket
+        # meanwhile: a kernel_info_request that arrives before iopub is bound fails its reply with EBUSY
+        # ("Socket is blocked by a bind or unbind operation") and the kernel never answers. Wait until
+        # every port accepts connections, as a kernel that finished starting does.
+        info = self.km.get_connection_info()
+        ports = [info[name] for name in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+        while not all(port_listening(info["ip"], port) for port in ports):
+            if time.monotonic() > self.deadline:
+                raise CheckFailed("the tslab kernel never bound its ports")
+            time.sleep(0.05)
+        time.sleep(0.2)  # the binds' promises settle after the ports open
         self.client.start_channels()
         self.client.wait_for_ready(timeout=self.remaining(FIRST_CELL_S))
 
