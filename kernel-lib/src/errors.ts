@@ -127,7 +127,7 @@ export class ProtocolError extends IbkrError {
       what: `Malformed message from ${host}:${port}: ${problem}${excerpt ? ` (message: "${excerpt}")` : ""}.`,
       todo:
         (dropsConnection
-          ? "The library dropped that connection and reconnects by itself, then downloads positions, orders and fills afresh; it resends nothing. "
+          ? "The library dropped that connection and reconnects by itself (waiting longer each time if the next connections break too), then downloads positions, orders and fills afresh; it resends nothing. "
           : "The library skipped that message; the connection goes on. ") +
         `If it repeats, check that port ${port} belongs to TWS / IB Gateway (not another program or a proxy) and that TWS / IB Gateway is up to date.`,
       cause,

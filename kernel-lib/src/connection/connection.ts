@@ -65,7 +65,14 @@ const AUTO_CLIENT_IDS = 32;
  */
 const MAX_REQUESTS_PER_SECOND = 40;
 
+/** Reconnect delays after a drop, by attempt: the gateway's daily restart is back within a second. */
 const BACKOFF_MS = [100, 200, 400, 800, 1000];
+/**
+ * After connections that break on malformed messages one after another, the delay doubles from
+ * 200 ms up to this: a TWS (or something else on its port) that sends the same bad message on every
+ * connection must not be hammered ten times a second.
+ */
+const MAX_PROTOCOL_BACKOFF_MS = 30_000;
 
 export class Connection extends EventEmitter<ConnectionEvents> {
   private session: Session | undefined;
@@ -75,6 +82,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private awaitingTime = false;
   private closed = false;
+  /** When the current session became ready (ms, Date.now()). */
+  private readyAt = 0;
+  /** Connections in a row that broke on a malformed message; a session that lives a keepalive interval resets it. */
+  private protocolDrops = 0;
   private readyWaiters: Array<{ resolve: (s: Session) => void; reject: (e: Error) => void }> = [];
 
   constructor(readonly options: ResolvedOptions) {
@@ -266,6 +277,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Takes a ready session into service: lifecycle listeners, keepalive, state, waiters. */
   private adopt(session: Session, reconnected: boolean): void {
     this.session = session;
+    this.readyAt = Date.now();
     const { api } = session;
     api.on(EventName.disconnected, () =>
       this.lost(session, "the socket closed (TWS / IB Gateway restarted or dropped the connection)"),
@@ -273,7 +285,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     api.on(EventName.error, (error: Error, code: number) => {
       if (error instanceof ProtocolError) {
         this.emit("warning", error);
-        if (error.dropsConnection) this.lost(session, `malformed message from TWS: ${error.what}`);
+        if (error.dropsConnection)
+          this.lost(session, `malformed message from TWS: ${error.what}`, { malformed: true });
       } else if (code === 502 || code === 504) this.lost(session, error.message);
     });
     api.on(EventName.info, (message: string, code: number) => {
@@ -317,23 +330,38 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** A session died: drop it for good and reconnect (unless closed or told not to). */
-  private lost(session: Session, reason: string): void {
+  private lost(session: Session, reason: string, cause: { malformed?: boolean } = {}): void {
     if (this.session !== session) return;
     clearInterval(this.keepaliveTimer);
     session.api.removeAllListeners();
     session.api.disconnect();
     if (this.closed) return;
+    if (Date.now() - this.readyAt >= this.options.keepaliveMs) this.protocolDrops = 0;
+    if (cause.malformed) this.protocolDrops++;
     if (!this.options.reconnect) {
       this.setState("disconnected", reason);
       this.rejectWaiters(new NotConnectedError("disconnected", reason));
       return;
     }
-    this.setState("reconnecting", reason);
-    this.scheduleReconnect(0);
+    this.scheduleReconnect(0, reason);
   }
 
-  private scheduleReconnect(attempt: number): void {
-    const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)] as number;
+  /** The wait before reconnect attempt `attempt` (0 for the first after a drop). */
+  private reconnectDelay(attempt: number): number {
+    const afterDrop = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)] as number;
+    if (this.protocolDrops < 2) return afterDrop;
+    const afterMalformed = Math.min(100 * 2 ** (this.protocolDrops - 1), MAX_PROTOCOL_BACKOFF_MS);
+    return Math.max(afterDrop, afterMalformed);
+  }
+
+  private scheduleReconnect(attempt: number, reason: string): void {
+    const delay = this.reconnectDelay(attempt);
+    this.setState(
+      "reconnecting",
+      this.protocolDrops < 2
+        ? reason
+        : `${reason} (${this.protocolDrops} connections in a row broke on malformed messages; next attempt in ${formatSeconds(delay)})`,
+    );
     this.reconnectTimer = setTimeout(async () => {
       if (this.closed) return;
       try {
@@ -345,11 +373,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.adopt(session, true);
       } catch (error) {
         if (this.closed) return;
-        this.setState(
-          "reconnecting",
+        if (error instanceof ProtocolError) this.protocolDrops++;
+        this.scheduleReconnect(
+          attempt + 1,
           `${(error as IbkrError).what ?? (error as Error).message} (attempt ${attempt + 1})`,
         );
-        this.scheduleReconnect(attempt + 1);
       }
     }, delay);
     // A notebook kernel stays alive by itself; a script should not be kept alive by reconnect attempts alone.
@@ -384,6 +412,10 @@ class RefusedAttempt extends Error {
   ) {
     super(`port ${port}: ${cause.message}`);
   }
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
 function range(from: number, count: number): number[] {

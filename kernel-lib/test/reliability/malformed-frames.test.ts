@@ -23,6 +23,13 @@ import { Harness, scenario, until } from "../library/helpers";
 const CLIENT_ID = 2;
 const ACCOUNT = "DU7200001";
 const FUZZ_ROUNDS = 45;
+/**
+ * Connections broken one after another wait longer and longer (protocol-backoff.test.ts); one that
+ * lives a keepalive interval starts the count again. Each case here waits that long after its
+ * reconnect, so that each is one reconnect after 100 ms.
+ */
+const KEEPALIVE_MS = 150;
+const healthy = () => new Promise((done) => setTimeout(done, KEEPALIVE_MS + 10));
 const h = new Harness();
 const encoder = new ServerMessageEncoder(176);
 let ib: IB;
@@ -53,7 +60,7 @@ beforeAll(async () => {
     }),
   });
   h.sim.setPrice("AAPL", 200);
-  ib = await h.connect({ trading: true, clientId: CLIENT_ID });
+  ib = await h.connect({ trading: true, clientId: CLIENT_ID, keepaliveMs: KEEPALIVE_MS });
   ib.on("warning", (error) => warnings.push(error));
   ib.on("position", (p) => positionEvents.push(p));
   ib.on("state", (s) => {
@@ -237,6 +244,7 @@ describe("each kind of malformed message, once", () => {
     if (drops) {
       expect(error.todo).toMatch(/dropped that connection and reconnects/);
       await until(() => reconnects === reconnectsBefore + 1, 3000, "the reconnect");
+      await healthy();
     } else {
       expect(error.todo).toMatch(/skipped that message; the connection goes on/);
       expect(ib.state.state).toBe("connected");
@@ -385,6 +393,7 @@ describe("fuzz", () => {
         3000,
         `the reconnect of round ${round} (seed ${seed})`,
       );
+      await healthy();
     }
     const elapsedMs = performance.now() - started;
 
