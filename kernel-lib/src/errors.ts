@@ -121,14 +121,21 @@ export class ProtocolError extends IbkrError {
     readonly host: string,
     readonly port: number,
     cause?: unknown,
+    /**
+     * The connection closed in the middle of a message: a restart or a network cut rather than a TWS
+     * that writes bad messages, so it does not lengthen the wait before the next reconnect.
+     */
+    readonly cutOff = false,
   ) {
     super({
       code,
       what: `Malformed message from ${host}:${port}: ${problem}${excerpt ? ` (message: "${excerpt}")` : ""}.`,
       todo:
-        (dropsConnection
-          ? "The library dropped that connection and reconnects by itself (waiting longer each time if the next connections break too), then downloads positions, orders and fills afresh; it resends nothing. "
-          : "The library skipped that message; the connection goes on. ") +
+        (cutOff
+          ? "The library reconnects by itself, as after any dropped connection, then downloads positions, orders and fills afresh; it resends nothing. "
+          : dropsConnection
+            ? "The library dropped that connection and reconnects by itself (waiting longer each time if the next connections break too), then downloads positions, orders and fills afresh; it resends nothing. "
+            : "The library skipped that message; the connection goes on. ") +
         `If it repeats, check that port ${port} belongs to TWS / IB Gateway (not another program or a proxy) and that TWS / IB Gateway is up to date.`,
       cause,
     });

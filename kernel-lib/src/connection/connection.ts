@@ -286,7 +286,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (error instanceof ProtocolError) {
         this.emit("warning", error);
         if (error.dropsConnection)
-          this.lost(session, `malformed message from TWS: ${error.what}`, { malformed: true });
+          this.lost(session, `malformed message from TWS: ${error.what}`, { malformed: !error.cutOff });
       } else if (code === 502 || code === 504) this.lost(session, error.message);
     });
     api.on(EventName.info, (message: string, code: number) => {
@@ -373,7 +373,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.adopt(session, true);
       } catch (error) {
         if (this.closed) return;
-        if (error instanceof ProtocolError) this.protocolDrops++;
+        if (error instanceof ProtocolError && !error.cutOff) this.protocolDrops++;
         this.scheduleReconnect(
           attempt + 1,
           `${(error as IbkrError).what ?? (error as Error).message} (attempt ${attempt + 1})`,

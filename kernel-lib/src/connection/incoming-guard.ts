@@ -231,7 +231,8 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
         buffer.length < 4
           ? `${buffer.length} of the 4 bytes of its length prefix arrived`
           : `${buffer.length - 4} of ${buffer.readUInt32BE(0)} bytes arrived`;
-      problem(507, `the connection closed in the middle of a message (${arrived})`, buffer.subarray(4), true);
+      const text = `the connection closed in the middle of a message (${arrived})`;
+      report(new ProtocolError(507, text, excerpt(buffer.subarray(4)), true, host, port, undefined, true));
     }
     endSocket();
   };

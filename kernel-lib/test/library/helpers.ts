@@ -114,10 +114,18 @@ export function recordStates(ib: IB): Array<ConnectionStatus & { at: number }> {
 }
 
 /** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 3000, what = "condition"): Promise<void> {
+/** Polls `condition`; `what` may be a function, to describe the state at the moment it fails. */
+export async function until(
+  condition: () => boolean,
+  timeoutMs = 3000,
+  what: string | (() => string) = "condition",
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`,
+      );
     await sleep(10);
   }
 }

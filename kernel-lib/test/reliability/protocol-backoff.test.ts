@@ -19,10 +19,18 @@ const KEEPALIVE_MS = 1500;
 const h = new Harness();
 let ib: IB;
 const states: Array<ConnectionStatus & { at: number }> = [];
-let breaking = false;
+/** What every connection of the library gets when it asks for its positions, if anything. */
+let breaking: "malformed" | "cut off" | undefined;
 
 /** An unknown-length frame: the guard drops the connection over it (a ProtocolError 507). */
 const BAD_FRAME = Buffer.from([0, 0, 0, 0]);
+/** The first bytes of a 100-byte message, then the socket closes: a restart in mid-download. */
+const CUT_FRAME = Buffer.from([0, 0, 0, 100, 52, 0]);
+
+function breakConnection(): void {
+  if (breaking === "malformed") h.sim.sendRaw(BAD_FRAME, { clientId: CLIENT_ID });
+  if (breaking === "cut off") h.sim.sendRaw(CUT_FRAME, { clientId: CLIENT_ID, close: true });
+}
 
 beforeAll(async () => {
   await h.start({
@@ -35,7 +43,7 @@ beforeAll(async () => {
   // Every connection of the library gets the bad message as soon as it asks for its positions.
   h.sim.on("request", (session: ClientSession, request: ClientRequest) => {
     if (breaking && request.type === "reqPositions" && session.clientId === CLIENT_ID)
-      setImmediate(() => breaking && h.sim.sendRaw(BAD_FRAME, { clientId: CLIENT_ID }));
+      setImmediate(breakConnection);
   });
   ib = await h.connect({ clientId: CLIENT_ID, keepaliveMs: KEEPALIVE_MS });
   ib.on("state", (s) => states.push({ ...s, at: performance.now() }));
@@ -62,8 +70,8 @@ it("every connection broken by a malformed message: the wait doubles, the reason
     if (w instanceof ProtocolError) warnings.push(w);
   });
   const connectionsBefore = h.connections;
-  breaking = true;
-  h.sim.sendRaw(BAD_FRAME, { clientId: CLIENT_ID });
+  breaking = "malformed";
+  breakConnection();
   // Without the backoff this is ~30 connections (one every 100 ms); with it 100 + 200 + 400 + 800 + 1,600 ms.
   await new Promise((done) => setTimeout(done, 3000));
   const connections = h.connections - connectionsBefore;
@@ -82,7 +90,7 @@ it("every connection broken by a malformed message: the wait doubles, the reason
     /malformed message from TWS: .+ \(\d connections in a row broke on malformed messages; next attempt in \d+\.\d s\)$/,
   );
 
-  breaking = false;
+  breaking = undefined;
   // The next attempt comes after the last announced wait (at most 3.2 s here) and stays up.
   await until(() => ib.state.state === "connected", 5000, "connected again");
   await new Promise((done) => setTimeout(done, 300));
@@ -100,4 +108,29 @@ it("a connection that lived a keepalive interval starts the count again", async 
   const [wait] = reconnectWaits();
   expect(wait).toBeLessThan(400);
   expect(states.find((s) => s.state === "reconnecting")?.reason).not.toMatch(/in a row/);
+});
+
+it("connections closed in the middle of a message (restarts, cuts) reconnect at the ordinary pace", async () => {
+  await ib.ready(5000);
+  await new Promise((done) => setTimeout(done, KEEPALIVE_MS + 100));
+  states.length = 0;
+  const cutOff: ProtocolError[] = [];
+  const onWarning = (w: Error) => {
+    if (w instanceof ProtocolError && w.cutOff) cutOff.push(w);
+  };
+  ib.on("warning", onWarning);
+  breaking = "cut off";
+  breakConnection();
+  await until(() => reconnectWaits().length >= 5, 5000, "five reconnects");
+  breaking = undefined;
+  ib.off("warning", onWarning);
+  const waits = reconnectWaits();
+  console.log(`cut-off connections: waits ${waits.map((ms) => ms.toFixed(0)).join(", ")} ms`);
+  // Each cut is reported, names the cut, and the wait stays the first-attempt delay (no doubling).
+  expect(cutOff.length).toBeGreaterThanOrEqual(5);
+  expect(cutOff[0]?.what).toMatch(/closed in the middle of a message/);
+  expect(Math.max(...waits)).toBeLessThan(400);
+  expect(states.some((s) => s.reason?.includes("in a row"))).toBe(false);
+  await until(() => ib.state.state === "connected", 3000, "connected again");
+  expect((await ib.positions()).map((p) => [p.contract.symbol, p.quantity])).toEqual([["AAPL", 10]]);
 });
