@@ -215,6 +215,31 @@ export class OrderRejectedError extends IbkrError {
   }
 }
 
+/**
+ * TWS / IB Gateway has its "Read-Only API" setting ticked (a fresh install does): it refuses to list,
+ * place or cancel orders through the API (321), while positions, account data, market data and
+ * fills still work.
+ */
+export class ReadOnlyApiError extends IbkrError {
+  constructor(
+    /** What TWS refused, e.g. "open orders" or "order 12". */
+    readonly refused: string,
+    message = "The API interface is currently in Read-Only mode.",
+    reqId?: number,
+  ) {
+    super({
+      code: 321,
+      what: `TWS / IB Gateway refused ${refused}: its API is in Read-Only mode (${message.trim()}).`,
+      todo: 'In TWS: File → Global Configuration → API → Settings, untick "Read-Only API" (IB Gateway: Configure → Settings → API → Settings), then Apply; the next request goes through, no reconnect needed. Positions, account, market data and fills work meanwhile.',
+      reqId,
+    });
+  }
+}
+
+/** Whether a TWS error text is the Read-Only API refusal (321). */
+export const isReadOnlyRefusal = (code: number, message: string) =>
+  code === 321 && /Read-Only mode/i.test(message);
+
 /** A library safety guard refused an order before it was sent. */
 export class TradingGuardError extends IbkrError {}
 
@@ -271,6 +296,10 @@ export function fromIbError(code: number, message: string, reqId?: number): Ibkr
     case 10147:
     case 10148:
       return new OrderRejectedError(code, message, reqId);
+    case 321:
+      return isReadOnlyRefusal(code, message)
+        ? new ReadOnlyApiError(reqId === undefined ? "the request" : `order ${reqId}`, message, reqId)
+        : new IbApiError(code, message, reqId);
     case 326:
       return new ClientIdInUseError(reqId ?? -1);
     case 504:

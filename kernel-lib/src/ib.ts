@@ -54,9 +54,11 @@ import {
   ConnectivityLostError,
   IbkrError,
   InvalidArgumentError,
+  isReadOnlyRefusal,
   MarketDataLinesError,
   NoSecurityDefinitionError,
   NotConnectedError,
+  ReadOnlyApiError,
   RequestTimeoutError,
 } from "./errors";
 import { FEED_MIME_TYPE } from "./feed/payload";
@@ -195,8 +197,13 @@ export class IB extends EventEmitter<IBEvents> {
   /** Positions (account/conId) whose P&L is subscribed: the current session's request id and its error route. */
   private positionPnlSubs = new Map<string, { reqId: number; offError: () => void; position: Position }>();
   private positionPnlKeys = new Map<number, string>();
-  /** Whom each openOrderEnd answers, oldest first: it carries no request id, and TWS answers in order. */
-  private openOrderEnds: Array<() => void> = [];
+  /**
+   * Who waits for each open-orders listing, oldest first: neither openOrderEnd nor TWS's Read-Only
+   * refusal carries a request id, and TWS answers in order.
+   */
+  private openOrderEnds: OpenOrdersWaiter[] = [];
+  /** TWS refused an order request as Read-Only on this session, and has not listed orders since. */
+  private readOnlyRefused = false;
   private portfolioAccount: string | undefined;
   private nextOrderId = 0;
   private detachSession: () => void = () => {};
@@ -213,6 +220,12 @@ export class IB extends EventEmitter<IBEvents> {
     this.connection.on("notice", (notice) => {
       this.emit("notice", notice);
       if (notice.code === 1101) this.restoreSubscriptions();
+      // A listing of open orders refused (it has no request id, so TWS sends id -1: a notice).
+      if (isReadOnlyRefusal(notice.code, notice.message)) {
+        const error = new ReadOnlyApiError("to list open orders", notice.message);
+        this.markReadOnly(error);
+        this.openOrderEnds.shift()?.refused(error);
+      }
     });
     this.connection.on("warning", (error) => this.emit("warning", error));
     this.connection.on("ready", (session, { reconnected }) => this.onSession(session, reconnected));
@@ -276,6 +289,21 @@ export class IB extends EventEmitter<IBEvents> {
     return this.guard.isLive(this.accounts);
   }
 
+  /**
+   * Whether TWS has its "Read-Only API" setting ticked, as far as this session has seen: true once
+   * TWS refused to list, place or cancel an order, false again once it lists open orders.
+   */
+  get readOnlyApi(): boolean {
+    return this.readOnlyRefused;
+  }
+
+  /** TWS refused a request as Read-Only: said once (a warning), until TWS lists orders again. */
+  private markReadOnly(error: ReadOnlyApiError): void {
+    if (this.readOnlyRefused) return;
+    this.readOnlyRefused = true;
+    this.emit("warning", error);
+  }
+
   /** Resolves when connected (at once if already). */
   async ready(timeoutMs?: number): Promise<this> {
     await this.connection.ready(timeoutMs);
@@ -333,6 +361,7 @@ export class IB extends EventEmitter<IBEvents> {
     const { api } = session;
     this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
     this.openOrderEnds = [];
+    this.readOnlyRefused = false;
     // After a reconnect: this client's orders that were working before it, to check against the
     // open-order and execution downloads below.
     const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
@@ -346,8 +375,11 @@ export class IB extends EventEmitter<IBEvents> {
     const executionsReqId = this.router.allocate();
     // Judge only once both downloads are complete, whichever order TWS answers them in.
     let downloadsPending = 2;
+    let ordersListed = true;
     const downloaded = () => {
       if (--downloadsPending > 0) return;
+      // Without TWS's list of open orders (Read-Only API), no order can be judged gone.
+      if (!ordersListed) return;
       this.retireUnlisted(wasWorking, listed);
       this.retireUnacknowledged(unacknowledged, listed);
     };
@@ -368,9 +400,16 @@ export class IB extends EventEmitter<IBEvents> {
     sendTogether(api, () => {
       api.reqPositions();
       // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
-      this.openOrderEnds.push(() => {
-        offListed();
-        downloaded();
+      this.openOrderEnds.push({
+        done: () => {
+          offListed();
+          downloaded();
+        },
+        refused: () => {
+          offListed();
+          ordersListed = false;
+          downloaded();
+        },
       });
       api.reqOpenOrders();
       api.reqExecutions(executionsReqId, {});
@@ -384,7 +423,16 @@ export class IB extends EventEmitter<IBEvents> {
       listen(api, EventName.execDetailsEnd, (reqId: number) => {
         if (reqId === executionsReqId) downloaded();
       }),
-      listen(api, EventName.openOrderEnd, () => this.openOrderEnds.shift()?.()),
+      listen(api, EventName.openOrderEnd, () => {
+        this.readOnlyRefused = false;
+        this.openOrderEnds.shift()?.done();
+      }),
+      // An order placed or cancelled while TWS is Read-Only: its trade or cancel fails through the
+      // router; the connection notes it.
+      listen(api, EventName.error, (error: Error, code: number, id: number) => {
+        if (isReadOnlyRefusal(code, error?.message ?? ""))
+          this.markReadOnly(new ReadOnlyApiError(`order ${id}`, error.message, id));
+      }),
       this.broker.attach(api),
       listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
         this.onTick(reqId, tickType, price),
@@ -788,14 +836,14 @@ export class IB extends EventEmitter<IBEvents> {
   private async loadOpenOrders(): Promise<Set<string>> {
     const api = this.api();
     const seen = new Set<string>();
-    await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done) => {
+    await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done, fail) => {
       const offs = [
         listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order, _s: OrderState) => {
           if (!order.whatIf) seen.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
         }),
       ];
       // Not the first openOrderEnd to come, which may answer an earlier reqOpenOrders, but ours.
-      this.openOrderEnds.push(() => setImmediate(done));
+      this.openOrderEnds.push({ done: () => setImmediate(done), refused: fail });
       api.reqAllOpenOrders();
       return unlisten(offs);
     });
@@ -930,6 +978,7 @@ export class IB extends EventEmitter<IBEvents> {
         // Not found, or no longer cancellable (filled meanwhile): the trade, if any, tells how it ended.
         if (error.code === 10147 || error.code === 10148)
           finish(() => (trade ? resolve(trade) : reject(error)));
+        if (error instanceof ReadOnlyApiError) finish(() => reject(error));
       });
       api.cancelOrder(orderId);
     });
@@ -1260,6 +1309,12 @@ function liveQuery<A extends unknown[], R>(
 }
 
 /** Connects to TWS / IB Gateway and resolves once it is ready. */
+/** One wait for an open-orders listing: its openOrderEnd, or TWS's Read-Only refusal. */
+interface OpenOrdersWaiter {
+  done(): void;
+  refused(error: ReadOnlyApiError): void;
+}
+
 export async function connect(options: ConnectOptions = {}): Promise<IB> {
   const ib = new IB(resolveOptions(options));
   await ib.open();

@@ -4,9 +4,10 @@
  * (paper or live) are logged in, is the client id free — and what to do about each failure.
  */
 import { Socket } from "node:net";
-import { Connection } from "../connection/connection";
+import { EventName } from "@stoqey/ib";
+import { Connection, type Session } from "../connection/connection";
 import { BROKER_PORTS, resolveOptions } from "../connection/options";
-import { ClientIdInUseError, HandshakeTimeoutError } from "../errors";
+import { ClientIdInUseError, HandshakeTimeoutError, isReadOnlyRefusal } from "../errors";
 import { isPaperAccount } from "../safety/guard";
 
 export type CheckResult = "ok" | "fail" | "skip";
@@ -20,6 +21,8 @@ export interface PortReport {
   accounts: string[];
   serverVersion: number | undefined;
   clientIdFree: boolean | undefined;
+  /** Whether TWS's "Read-Only API" setting is ticked (orders cannot be listed, placed or cancelled). */
+  readOnlyApi: boolean | undefined;
   /** One line per finding, each failure with its fix. */
   notes: string[];
 }
@@ -68,6 +71,7 @@ async function checkPort(
     accounts: [],
     serverVersion: undefined,
     clientIdFree: undefined,
+    readOnlyApi: undefined,
     notes: [],
   };
   if (!report.listening) {
@@ -103,6 +107,14 @@ async function checkPort(
         `✗ port ${port} is the live port but only paper accounts are logged in: use broker "ibkr-paper", or change the socket port`,
       );
     }
+    report.readOnlyApi = await isReadOnlyApi(session, timeoutMs);
+    if (report.readOnlyApi === true) {
+      report.notes.push(
+        '✗ "Read-Only API" is ticked: positions, account and quotes work, but orders cannot be listed, placed or cancelled; untick it in File → Global Configuration → API → Settings (Gateway: Configure → Settings → API → Settings)',
+      );
+    } else if (report.readOnlyApi === false) {
+      report.notes.push('orders: TWS lists them to the API ("Read-Only API" is unticked)');
+    }
   } catch (error) {
     report.handshake = "fail";
     if (error instanceof ClientIdInUseError) {
@@ -120,6 +132,30 @@ async function checkPort(
     connection.close("doctor done");
   }
   return report;
+}
+
+/**
+ * Asks for every client's open orders (reqAllOpenOrders: unlike reqOpenOrders it binds no manual
+ * TWS orders to client 0): the list comes, or TWS refuses it as Read-Only. Undefined if neither.
+ */
+function isReadOnlyApi(session: Session, timeoutMs: number): Promise<boolean | undefined> {
+  const { api } = session;
+  return new Promise((resolve) => {
+    const finish = (result: boolean | undefined) => {
+      clearTimeout(timer);
+      api.off(EventName.openOrderEnd, onEnd);
+      api.off(EventName.info, onInfo);
+      resolve(result);
+    };
+    const onEnd = () => finish(false);
+    const onInfo = (message: string, code: number) => {
+      if (isReadOnlyRefusal(code, message)) finish(true);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    api.on(EventName.openOrderEnd, onEnd);
+    api.on(EventName.info, onInfo);
+    api.reqAllOpenOrders();
+  });
 }
 
 /** Runs every check; never throws for a failed check (that is what the report is for). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * ibkr-sim: run the TWS gateway simulator from a terminal.
- *   ibkr-sim [--port 7497] [--host 127.0.0.1] [--scenario FILE] [--seed N] [--allow-remote] [--quiet]
+ *   ibkr-sim [--port 7497] [--host 127.0.0.1] [--scenario FILE] [--seed N] [--read-only-api] [--allow-remote] [--quiet]
  */
 import { parseArgs } from "node:util";
 import { loadScenario, type Scenario, ScenarioError } from "./model/scenario";
@@ -9,7 +9,7 @@ import { Universe } from "./model/universe";
 import { MAX_SUPPORTED_VERSION, MIN_SUPPORTED_VERSION } from "./protocol/versions";
 import { TwsSimulator } from "./server/simulator";
 
-const USAGE = `usage: ibkr-sim [--port 7497] [--host 127.0.0.1] [--scenario FILE] [--seed N] [--allow-remote] [--quiet]
+const USAGE = `usage: ibkr-sim [--port 7497] [--host 127.0.0.1] [--scenario FILE] [--seed N] [--read-only-api] [--allow-remote] [--quiet]
 
 A TWS / IB Gateway simulator speaking the TWS socket API (server versions ${MIN_SUPPORTED_VERSION}-${MAX_SUPPORTED_VERSION}).
 Point any TWS API client (ibkr-notebook, @stoqey/ib, ib_async, ibapi) at the port it prints.
@@ -18,6 +18,7 @@ Point any TWS API client (ibkr-notebook, @stoqey/ib, ib_async, ibapi) at the por
   --scenario FILE   starting state: accounts, positions, open orders, prices (JSON)
   --seed N          random-walk seed (default: the scenario's)
   --tick-ms N       milliseconds between market steps (default 250)
+  --read-only-api   act as TWS with "Read-Only API" ticked: orders cannot be listed, placed or cancelled
   --quiet           do not log connections`;
 
 function fail(message: string): never {
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
         scenario: { type: "string" },
         seed: { type: "string" },
         "tick-ms": { type: "string" },
+        "read-only-api": { type: "boolean" },
         "allow-remote": { type: "boolean" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       scenario,
       seed,
       tickIntervalMs,
+      readOnlyApi: values["read-only-api"] === true,
       log,
     });
   } catch (error) {
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
   process.stdout.write(
-    `ibkr-sim listening on ${sim.address} (server versions ${MIN_SUPPORTED_VERSION}-${MAX_SUPPORTED_VERSION}; accounts ${sim.accountIds.join(", ")})\n`,
+    `ibkr-sim listening on ${sim.address} (server versions ${MIN_SUPPORTED_VERSION}-${MAX_SUPPORTED_VERSION}; accounts ${sim.accountIds.join(", ")})${sim.readOnlyApi ? "; Read-Only API: orders cannot be listed, placed or cancelled" : ""}\n`,
   );
   const stop = () => {
     void sim.close().then(() => process.exit(0));

@@ -24,11 +24,22 @@ describe("doctor", () => {
         clientIdFree: true,
         accounts: ["DU1234567"],
         serverVersion: 176,
+        readOnlyApi: false,
       }),
     ]);
     const text = formatDoctorReport(reports);
     expect(text).toContain("paper account: DU1234567");
+    expect(text).toContain('"Read-Only API" is unticked');
     expect(text).toContain(`Ready: connect({ broker: "ibkr-paper", port: ${sim.port} })`);
+  });
+
+  it('finds TWS\'s "Read-Only API" ticked and says where to untick it', async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, readOnlyApi: true });
+    const reports = await doctor({ ports: [sim.port], timeoutMs: 1000 });
+    expect(reports[0]).toMatchObject({ handshake: "ok", readOnlyApi: true });
+    expect(formatDoctorReport(reports)).toMatch(
+      /✗ "Read-Only API" is ticked: .*orders cannot be listed, placed or cancelled; untick it in File → Global Configuration → API → Settings/,
+    );
   });
 
   it("reports a port nobody listens on, and what to start", async () => {

@@ -22,6 +22,7 @@ import {
   OrderRejectedError,
   PacingError,
   ProtocolError,
+  ReadOnlyApiError,
   RequestTimeoutError,
   TradingGuardError,
 } from "../../src/errors";
@@ -51,6 +52,7 @@ const examples: Array<[string, IbkrError, number | undefined]> = [
   ["MarketDataLinesError", new MarketDataLinesError(100), 101],
   ["PacingError", new PacingError(162, "Historical Market Data Service error message:Pacing violation"), 162],
   ["OrderRejectedError", new OrderRejectedError(201, "Order rejected - reason:no permissions", 12), 201],
+  ["ReadOnlyApiError", new ReadOnlyApiError("to list open orders"), 321],
   [
     "TradingGuardError",
     new TradingGuardError({ what: "This connection is read-only.", todo: "Use trading: true." }),
@@ -136,6 +138,11 @@ describe("fromIbError: IB codes → classes", () => {
     [504, "Not connected", NotConnectedError],
     [1100, "Connectivity between IB and Trader Workstation has been lost.", ConnectivityLostError],
     [321, "Error validating request", IbApiError],
+    [
+      321,
+      "Error validating request:-'bY' : cause - The API interface is currently in Read-Only mode.",
+      ReadOnlyApiError,
+    ],
   ])("%i %s", (code, message, type) => {
     const error = fromIbError(code, message, 5);
     expect(error).toBeInstanceOf(type);

@@ -396,3 +396,47 @@ describe("rejections carry IB's codes", () => {
     expect(status.slice(1, 5)).toEqual(["Submitted", 4, 6, 150]);
   });
 });
+
+describe('TWS with "Read-Only API" ticked', () => {
+  const READ_ONLY =
+    /^Error validating request:-'b.' : cause - The API interface is currently in Read-Only mode\.$/;
+
+  it("refuses to list, place and cancel orders with 321; positions and market data still answer", async () => {
+    const writer = await connect(2);
+    const id = writer.nextValidId;
+    writer.api.placeOrder(id, stock("AAPL"), order(OrderAction.BUY, 5, OrderType.LMT, { lmt: 150 }));
+    await statusOf(writer, id, "Submitted");
+    sim.setReadOnlyApi(true);
+
+    const ib = await connect(7);
+    ib.api.reqAllOpenOrders();
+    // Id -1: @stoqey/ib reports it as `info` (message, code).
+    const [listing] = await ib.waitFor(EventName.info, (a) => a[1] === 321);
+    expect(listing).toMatch(READ_ONLY);
+
+    const next = ib.nextValidId;
+    ib.api.placeOrder(next, stock("AAPL"), order(OrderAction.BUY, 1, OrderType.MKT));
+    const [placing, , placingId] = await ib.waitFor(EventName.error, (a) => a[1] === 321 && a[2] === next);
+    expect((placing as Error).message).toMatch(READ_ONLY);
+    writer.api.cancelOrder(id);
+    const [cancelling] = await writer.waitFor(EventName.error, (a) => a[1] === 321 && a[2] === id);
+    expect((cancelling as Error).message).toMatch(READ_ONLY);
+
+    // Reading still works: positions, quotes.
+    ib.api.reqPositions();
+    await ib.waitFor(EventName.positionEnd);
+    ib.api.reqMktData(9001, stock("AAPL"), "", false, false);
+    await ib.waitFor(EventName.tickPrice, (a) => a[0] === 9001);
+
+    // Nothing was listed, placed or cancelled.
+    expect(ib.all(EventName.openOrderEnd)).toEqual([]);
+    expect(sim.order(7, placingId as number)).toBeUndefined();
+    expect(sim.order(2, id)?.status).toBe("Submitted");
+
+    // Unticked: the next request goes through, on the same connection.
+    sim.setReadOnlyApi(false);
+    ib.api.reqAllOpenOrders();
+    await ib.waitFor(EventName.openOrderEnd);
+    expect(ib.all(EventName.openOrder).map((a) => a[0])).toEqual([id]);
+  });
+});

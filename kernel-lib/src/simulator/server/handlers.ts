@@ -26,8 +26,33 @@ const MAX_ACCOUNT_SUMMARIES = 2;
 /** Bars one request may return; IB answers "Time length exceed max" beyond its own limits. */
 const MAX_BARS = 200_000;
 
+/**
+ * What TWS refuses while its "Read-Only API" setting is ticked, with the message code TWS puts in
+ * its error text ("bY" for listing orders is what users report; the others follow TWS's pattern).
+ */
+const WRITE_REQUESTS: Partial<Record<ClientRequest["type"], string>> = {
+  reqOpenOrders: "bY",
+  reqAllOpenOrders: "bY",
+  reqAutoOpenOrders: "bY",
+  reqCompletedOrders: "bY",
+  placeOrder: "bN",
+  cancelOrder: "bO",
+  reqGlobalCancel: "bO",
+};
+
 export function handleRequest(sim: TwsSimulator, session: ClientSession, request: ClientRequest): void {
   const e = session.encoder;
+  const refused = sim.readOnlyApi ? WRITE_REQUESTS[request.type] : undefined;
+  if (refused !== undefined) {
+    // An order's refusal names the order; a listing's, no request (it has no id).
+    const id = request.type === "placeOrder" || request.type === "cancelOrder" ? request.orderId : -1;
+    session.sendError(
+      id,
+      321,
+      `Error validating request:-'${refused}' : cause - The API interface is currently in Read-Only mode.`,
+    );
+    return;
+  }
   switch (request.type) {
     case "startApi":
       if (session.clientId !== undefined) {

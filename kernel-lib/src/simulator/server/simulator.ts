@@ -47,6 +47,11 @@ export interface SimulatorOptions {
   messageRateLimit?: number;
   /** Rejected orders per client per minute before further orders are throttled. Default 20. */
   rejectThrottle?: number;
+  /**
+   * TWS's "Read-Only API" setting (on by default in a fresh TWS): requests that list, place or
+   * cancel orders are refused with error 321; positions, account data, market data and fills work.
+   */
+  readOnlyApi?: boolean;
   /** Receives one line per notable event (connections, closes, faults). */
   log?: (line: string) => void;
 }
@@ -71,6 +76,8 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
   readonly messageRateLimit: number;
   readonly marketDataLines: number;
   latencyMs = 0;
+  /** TWS's "Read-Only API" setting; `setReadOnlyApi` changes it while clients are connected. */
+  readOnlyApi: boolean;
 
   private readonly sessions = new Set<ClientSession>();
   private server: Server | undefined;
@@ -100,6 +107,7 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
       MAX_SUPPORTED_VERSION,
     );
     this.messageRateLimit = options.messageRateLimit ?? 50;
+    this.readOnlyApi = options.readOnlyApi ?? false;
     this.marketDataLines = this.scenario.marketDataLines;
     this.logLine = options.log ?? (() => {});
 
@@ -524,6 +532,12 @@ export class TwsSimulator extends EventEmitter implements SessionHost {
       `fault: ${bytes.length} raw bytes to ${targets.length} client${targets.length === 1 ? "" : "s"}${options.close ? ", then closed" : ""}`,
     );
     return targets.length;
+  }
+
+  /** Ticks or unticks TWS's "Read-Only API" setting; like TWS, it applies to the next request. */
+  setReadOnlyApi(on: boolean): void {
+    this.readOnlyApi = on;
+    this.log(`Read-Only API ${on ? "on" : "off"}`);
   }
 
   /** Delays every message to clients by `ms` (0 to stop). */

@@ -1,0 +1,108 @@
+/**
+ * TWS with its "Read-Only API" setting ticked (a fresh install's default): TWS refuses to list,
+ * place or cancel orders (321), and a listing's refusal carries no request id. The library must still
+ * connect, serve positions and quotes, fail each order request at once with what to untick, not take
+ * the missing order list for "every order is gone" after a reconnect, and work again as soon as the
+ * setting is unticked, on the same connection.
+ */
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { IbkrError, ReadOnlyApiError } from "../../src/errors";
+import type { IB } from "../../src/ib";
+import { orderKey } from "../../src/state/broker-state";
+import { Harness, rejection, scenario, until } from "./helpers";
+
+const ACCOUNT = "DU5550001";
+const h = new Harness();
+let ib: IB;
+let warnings: IbkrError[];
+
+beforeEach(async () => {
+  await h.start({
+    scenario: scenario({
+      accounts: [
+        { id: ACCOUNT, cash: 1_000_000, positions: [{ contract: "MSFT", quantity: 50, avgCost: 300 }] },
+      ],
+      prices: { AAPL: 200, MSFT: 400 },
+    }),
+  });
+  warnings = [];
+});
+afterEach(() => h.stop());
+
+async function connectTrading(): Promise<IB> {
+  ib = await h.connect({ trading: true });
+  ib.on("warning", (w) => {
+    if (w instanceof IbkrError) warnings.push(w);
+  });
+  return ib;
+}
+
+it("connects, serves positions and quotes, and says once that TWS is Read-Only", async () => {
+  h.sim.setReadOnlyApi(true);
+  await connectTrading();
+  expect((await ib.positions()).map((p) => [p.contract.symbol, p.quantity])).toEqual([["MSFT", 50]]);
+  expect((await ib.quote("AAPL")).last).toBe(200);
+  // The connection's own download of open orders was refused: the flag says so.
+  await until(() => ib.readOnlyApi, 2000, "the Read-Only flag");
+  const listing = await rejection(ib.openOrders());
+  expect(listing).toBeInstanceOf(ReadOnlyApiError);
+  expect((listing as ReadOnlyApiError).todo).toMatch(/untick "Read-Only API"/);
+  await rejection(ib.openOrders());
+  // Said once (a warning), not once per refusal.
+  expect(warnings.filter((w) => w instanceof ReadOnlyApiError)).toHaveLength(1);
+});
+
+it("an order is refused with what to untick, nothing is left working, and the refusal is quick", async () => {
+  await connectTrading();
+  h.sim.setReadOnlyApi(true);
+  const started = performance.now();
+  const error = await rejection(ib.buy("AAPL", 10, { limit: 190 }));
+  expect(performance.now() - started).toBeLessThan(1000);
+  expect(error).toBeInstanceOf(ReadOnlyApiError);
+  expect(String(error)).toMatch(/refused order \d+: its API is in Read-Only mode/);
+  const [trade] = ib.allTrades;
+  expect(trade?.status).toBe("Inactive");
+  expect(h.sim.exchange.working()).toEqual([]);
+  expect(ib.readOnlyApi).toBe(true);
+});
+
+it("a cancel is refused as Read-Only and the order keeps working", async () => {
+  await connectTrading();
+  const trade = await ib.buy("AAPL", 10, { limit: 190 });
+  h.sim.setReadOnlyApi(true);
+  const error = await rejection(ib.cancelOrder(trade.orderId));
+  expect(error).toBeInstanceOf(ReadOnlyApiError);
+  expect(h.sim.order(2, trade.orderId)?.status).toBe("Submitted");
+  expect(trade.status).toBe("Submitted");
+});
+
+it("a reconnect while Read-Only keeps the working orders it cannot list (they are not taken as gone)", async () => {
+  await connectTrading();
+  const trade = await ib.buy("AAPL", 10, { limit: 190 });
+  h.sim.setReadOnlyApi(true);
+  await h.sim.restart({ downMs: 50 });
+  await ib.ready(3000);
+  await until(() => ib.readOnlyApi, 2000, "the refused download after the reconnect");
+  await ib.positions();
+  expect(trade.status).toBe("Submitted");
+  expect(ib.broker.orders.get(orderKey(2, trade.orderId, 0))?.status).toBe("Submitted");
+  // Unticked: the next listing shows the order, and the fill still reaches the trade.
+  h.sim.setReadOnlyApi(false);
+  expect((await ib.openOrders()).map((o) => o.orderId)).toEqual([trade.orderId]);
+  expect(ib.readOnlyApi).toBe(false);
+  h.sim.fillOrder(2, trade.orderId);
+  await until(() => trade.status === "Filled", 2000, "the fill");
+});
+
+it("unticking the setting is enough: the next requests work on the same connection", async () => {
+  h.sim.setReadOnlyApi(true);
+  await connectTrading();
+  await until(() => ib.readOnlyApi, 2000, "the Read-Only flag");
+  h.sim.setReadOnlyApi(false);
+  const connectionsBefore = h.connections;
+  expect(await ib.openOrders()).toEqual([]);
+  const trade = await ib.buy("AAPL", 5, { limit: 190 });
+  expect(trade.status).toBe("Submitted");
+  expect(ib.readOnlyApi).toBe(false);
+  expect(h.connections).toBe(connectionsBefore);
+});
