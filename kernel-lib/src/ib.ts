@@ -95,6 +95,8 @@ export interface IBEvents {
   notice: [{ code: number; message: string }];
   /** Errors TWS sent that no pending request claimed, and malformed messages (ProtocolError). */
   warning: [IbkrError];
+  /** TWS's "Read-Only API" setting, as last seen (see `ib.readOnlyApi`), changed. */
+  readOnlyApi: [boolean];
   /** close() was called: the connection is gone for good. */
   closed: [];
 }
@@ -300,8 +302,14 @@ export class IB extends EventEmitter<IBEvents> {
   /** TWS refused a request as Read-Only: said once (a warning), until TWS lists orders again. */
   private markReadOnly(error: ReadOnlyApiError): void {
     if (this.readOnlyRefused) return;
-    this.readOnlyRefused = true;
+    this.setReadOnly(true);
     this.emit("warning", error);
+  }
+
+  private setReadOnly(readOnly: boolean): void {
+    if (this.readOnlyRefused === readOnly) return;
+    this.readOnlyRefused = readOnly;
+    this.emit("readOnlyApi", readOnly);
   }
 
   /** Resolves when connected (at once if already). */
@@ -361,7 +369,7 @@ export class IB extends EventEmitter<IBEvents> {
     const { api } = session;
     this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
     this.openOrderEnds = [];
-    this.readOnlyRefused = false;
+    this.setReadOnly(false);
     // After a reconnect: this client's orders that were working before it, to check against the
     // open-order and execution downloads below.
     const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
@@ -424,7 +432,7 @@ export class IB extends EventEmitter<IBEvents> {
         if (reqId === executionsReqId) downloaded();
       }),
       listen(api, EventName.openOrderEnd, () => {
-        this.readOnlyRefused = false;
+        this.setReadOnly(false);
         this.openOrderEnds.shift()?.done();
       }),
       // An order placed or cancelled while TWS is Read-Only: its trade or cancel fails through the

@@ -27,6 +27,8 @@ export interface FeedConnection {
   lastConnectedAt: string | null;
   serverVersion: number | null;
   trading: boolean;
+  /** TWS refused to list or place orders: its "Read-Only API" setting is ticked. */
+  readOnlyApi: boolean;
 }
 
 export interface FeedPosition {
@@ -93,8 +95,19 @@ export type ParseResult = { ok: true; payload: FeedPayload } | { ok: false; erro
 /** Thrown inside the parser only; turned into `{ ok: false }` at its boundary. */
 class PayloadError extends Error {}
 
-/** "added number?": a field added within v1 that older libraries leave out; read as null when absent. */
-type Kind = "string" | "number" | "number?" | "added number?" | "string?" | "boolean" | "string[]";
+/**
+ * "added number?" / "added boolean": fields added within v1 that older libraries leave out; read as
+ * null / false when absent.
+ */
+type Kind =
+  | "string"
+  | "number"
+  | "number?"
+  | "added number?"
+  | "string?"
+  | "boolean"
+  | "added boolean"
+  | "string[]";
 type Shape<T> = { [K in keyof T]-?: Kind };
 
 const SOURCE: Shape<FeedSource> = {
@@ -113,6 +126,7 @@ const CONNECTION: Shape<FeedConnection> = {
   lastConnectedAt: "string?",
   serverVersion: "number?",
   trading: "boolean",
+  readOnlyApi: "added boolean",
 };
 const POSITION: Shape<FeedPosition> = {
   account: "string",
@@ -201,6 +215,7 @@ function checkField(value: unknown, kind: Kind, where: string): void {
       if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) fail("a number or null");
       return;
     case "boolean":
+    case "added boolean":
       if (typeof value !== "boolean") fail("true or false");
       return;
     case "string[]":
@@ -214,6 +229,7 @@ function checkRecord<T>(value: unknown, shape: Shape<T>, where: string): T {
   const record: Record<string, unknown> = { ...value };
   for (const [key, kind] of Object.entries(shape) as Array<[string, Kind]>) {
     if (kind === "added number?" && record[key] === undefined) record[key] = null;
+    if (kind === "added boolean" && record[key] === undefined) record[key] = false;
     checkField(record[key], kind, `${where}.${key}`);
   }
   return record as T;

@@ -200,6 +200,7 @@ export function cancelAvailability(
     );
   }
   if (!payload.connection.trading) return no(readOnlyReason(payload));
+  if (payload.connection.readOnlyApi) return no(READ_ONLY_API);
   if (payload.connection.state !== "connected") return no(`The monitor is ${payload.connection.state}.`);
   if (!isWorking(order)) return no(`The order is finished (${order.status}).`);
   if (!isId(order.orderId)) return no("This order has no API order id (placed in TWS?).");
@@ -211,6 +212,9 @@ export function cancelAvailability(
   if (!context.canConfirm) return no("No confirmation dialog is available.");
   return { enabled: true, title: `Cancel order ${order.orderId} (asks first)` };
 }
+
+const READ_ONLY_API =
+  'TWS\'s "Read-Only API" setting is ticked. Untick it in TWS: File → Global Configuration → API → Settings (IB Gateway: Configure → Settings → API → Settings); it applies at once.';
 
 export const NOTEBOOK_RECONNECT_HINT =
   "The panels never run code in a notebook's kernel. The notebook's own connection reconnects by itself " +
@@ -324,7 +328,7 @@ abstract class FeedPanel extends Widget {
           : `Nothing to show yet: ${EMPTY_HINT}.`
         : model?.down
           ? `Last snapshot from ${formatTime(payload.ts)}; ${model.down.reason}.`
-          : "";
+          : this.contentNotice(payload);
     this.noticeNode.textContent = notice;
     this.noticeNode.hidden = notice === "";
     this.noticeNode.classList.toggle("jp-ibkr-mod-error", Boolean(model?.error));
@@ -335,6 +339,11 @@ abstract class FeedPanel extends Widget {
 
   /** Updates the panel's own (persistent) content nodes; payload null: nothing to show. */
   protected abstract renderContent(payload: FeedPayload | null, source: SourceModel | null): void;
+
+  /** What the panel's content lacks and why, for a readable snapshot ("" when nothing). */
+  protected contentNotice(_payload: FeedPayload): string {
+    return "";
+  }
 
   /** The panel's tables, to refresh when the panel is shown or resized. */
   protected abstract tables(): ReadonlyArray<VirtualTable<never>>;
@@ -646,6 +655,12 @@ export class OrdersPanel extends FeedPanel {
   protected tables(): ReadonlyArray<VirtualTable<never>> {
     if (!this.working) return [];
     return [this.working.table, this.done.table] as unknown as ReadonlyArray<VirtualTable<never>>;
+  }
+
+  protected override contentNotice(payload: FeedPayload): string {
+    return payload.connection.readOnlyApi
+      ? `TWS refused to list orders, so only those this connection placed or heard of show: ${READ_ONLY_API}`
+      : "";
   }
 
   protected renderContent(payload: FeedPayload | null, source: SourceModel | null): void {

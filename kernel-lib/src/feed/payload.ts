@@ -29,6 +29,11 @@ export interface FeedConnection {
   serverVersion: number | null;
   /** Whether this connection may send orders (trading: true and, for live, allowLive). */
   trading: boolean;
+  /**
+   * TWS refused to list or place orders: its "Read-Only API" setting is ticked, so the orders shown
+   * are only those this connection heard of. Added within v1 (older libraries leave it out).
+   */
+  readOnlyApi: boolean;
 }
 
 export interface FeedPosition {

@@ -108,6 +108,7 @@ export function takeSnapshot(ib: IB, seq: number, now = new Date()): FeedPayload
       lastConnectedAt: iso(status.lastConnectedAt),
       serverVersion: status.serverVersion ?? null,
       trading,
+      readOnlyApi: ib.readOnlyApi,
     },
     positions,
     orders: [...broker.orders.values()].map(feedOrder),
@@ -150,7 +151,7 @@ export class StateFeed {
         this.stops.push(() => emitter.off(event, changed));
       }
     };
-    watch(this.ib as never, ["state", "position", "order", "fill"]);
+    watch(this.ib as never, ["state", "position", "order", "fill", "readOnlyApi"]);
     watch(this.ib.broker as never, ["accountValue", "portfolio", "pnl", "positionPnl"]);
     this.send(); // the current state at once
     return this;

@@ -7,6 +7,8 @@
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { IbkrError, ReadOnlyApiError } from "../../src/errors";
+import type { FeedPayload } from "../../src/feed/payload";
+import { StateFeed } from "../../src/feed/state-feed";
 import type { IB } from "../../src/ib";
 import { orderKey } from "../../src/state/broker-state";
 import { Harness, rejection, scenario, until } from "./helpers";
@@ -94,10 +96,13 @@ it("a reconnect while Read-Only keeps the working orders it cannot list (they ar
   await until(() => trade.status === "Filled", 2000, "the fill");
 });
 
-it("unticking the setting is enough: the next requests work on the same connection", async () => {
+it("unticking the setting is enough: the next requests work on the same connection; the feed tells the panels", async () => {
   h.sim.setReadOnlyApi(true);
   await connectTrading();
+  const snapshots: FeedPayload[] = [];
+  const feed = new StateFeed(ib, (p) => snapshots.push(p), { maxPerSecond: 100 }).start();
   await until(() => ib.readOnlyApi, 2000, "the Read-Only flag");
+  await until(() => snapshots.at(-1)?.connection.readOnlyApi === true, 1000, "a snapshot saying Read-Only");
   h.sim.setReadOnlyApi(false);
   const connectionsBefore = h.connections;
   expect(await ib.openOrders()).toEqual([]);
@@ -105,4 +110,10 @@ it("unticking the setting is enough: the next requests work on the same connecti
   expect(trade.status).toBe("Submitted");
   expect(ib.readOnlyApi).toBe(false);
   expect(h.connections).toBe(connectionsBefore);
+  await until(
+    () => snapshots.at(-1)?.connection.readOnlyApi === false,
+    1000,
+    "a snapshot saying it no longer is",
+  );
+  feed.stop();
 });

@@ -65,6 +65,7 @@ export function payload(overrides: Partial<FeedPayload> = {}): FeedPayload {
       lastConnectedAt: "2026-11-24T14:00:00.000Z",
       serverVersion: 176,
       trading: false,
+      readOnlyApi: false,
     },
     positions: [position()],
     orders: [order()],

@@ -20,6 +20,17 @@ describe("parsePayload", () => {
     expect(parsePayload({ ...payload(), extra: { anything: 1 } }).ok).toBe(true);
   });
 
+  it("reads a connection without readOnlyApi (a library from before it was added) as false", () => {
+    const { readOnlyApi: _, ...older } = payload().connection;
+    const result = parsePayload({ ...payload(), connection: older });
+    expect(result.ok && result.payload.connection.readOnlyApi).toBe(false);
+    const wrong = parsePayload({ ...payload(), connection: { ...older, readOnlyApi: "yes" } });
+    expect(wrong).toEqual({
+      ok: false,
+      error: expect.stringMatching(/connection\.readOnlyApi: expected true or false/),
+    });
+  });
+
   it("reads a position without dailyPnl (a library from before it was added) as null", () => {
     const { dailyPnl: _, ...older } = payload().positions[0] as FeedPosition;
     const result = parsePayload({ ...payload(), positions: [older] });

@@ -221,6 +221,23 @@ describe("OrdersPanel", () => {
     expect(panel.node.querySelector("img, i")).toBeNull();
   });
 
+  it("says when TWS refused to list orders (Read-Only API), and where to untick it", () => {
+    const { model, source } = setUp();
+    const panel = new OrdersPanel({ model });
+    const notice = () => must(panel.node.querySelector<HTMLElement>(".jp-ibkr-Panel-notice"));
+    source.applyData(payload());
+    panel.render();
+    expect(notice().hidden).toBe(true);
+    source.applyData(payload({ seq: 2, connection: { ...payload().connection, readOnlyApi: true } }));
+    panel.render();
+    expect(notice().hidden).toBe(false);
+    expect(notice().textContent).toMatch(/TWS refused to list orders.*"Read-Only API" setting is ticked/);
+    // Positions are unaffected: no such notice there.
+    const positions = new PositionsPanel({ model });
+    positions.render();
+    expect(must(positions.node.querySelector<HTMLElement>(".jp-ibkr-Panel-notice")).hidden).toBe(true);
+  });
+
   it("isDoneToday compares local days", () => {
     expect(isDoneToday(order({ status: "Submitted" }), "2026-11-24T15:00:00.000Z")).toBe(false);
     expect(
@@ -451,6 +468,13 @@ describe("cancelling an order", () => {
       /Placed by client 2.*only the client that placed/,
     ],
     ["the order is finished", {}, {}, { status: "Filled" }, /finished/],
+    [
+      "TWS's Read-Only API setting is ticked",
+      {},
+      { connection: { ...payload().connection, trading: true, readOnlyApi: true } },
+      {},
+      /"Read-Only API" setting is ticked\. Untick it in TWS: File → Global Configuration → API → Settings/,
+    ],
   ])("is disabled when %s", async (_name, monitorOverrides, payloadOverrides, orderOverrides, reason) => {
     const { model, source, monitor } = monitorSetUp(monitorOverrides);
     const confirmCancel = confirmYes();
