@@ -1323,9 +1323,16 @@ interface OpenOrdersWaiter {
   refused(error: ReadOnlyApiError): void;
 }
 
+/**
+ * Connects without the notebook's connection card and feed: for monitor(), which publishes a feed of
+ * its own (with connect()'s as well, a monitor kernel sent every change twice).
+ */
+export function connectHeadless(options: ConnectOptions = {}): Promise<IB> {
+  return new IB(resolveOptions(options)).open();
+}
+
 export async function connect(options: ConnectOptions = {}): Promise<IB> {
-  const ib = new IB(resolveOptions(options));
-  await ib.open();
+  const ib = await connectHeadless(options);
   // In a notebook, the connection card: PAPER / LIVE / OFFLINE, kept current as the state changes.
   const card = showConnection(ib.state, ib.isLive);
   ib.on("state", (status) => card.update(status, ib.isLive));

@@ -6,7 +6,7 @@
 
 import type { ConnectOptions } from "../connection/options";
 import { isTslab, publishHidden } from "../display/tslab";
-import { connect, type IB } from "../ib";
+import { connectHeadless, type IB } from "../ib";
 import { FEED_MIME_TYPE, type FeedPayload } from "./payload";
 import { StateFeed } from "./state-feed";
 
@@ -45,7 +45,7 @@ export async function monitor(options: MonitorOptions = {}): Promise<Monitor> {
   if (!publish) {
     throw new Error("monitor() runs in a tslab kernel; elsewhere pass { publish } to receive the snapshots");
   }
-  const ib = await connect({ clientId: 3, ...connectOptions });
+  const ib = await connectHeadless({ clientId: 3, ...connectOptions });
   const feed = new StateFeed(ib, publish, { maxPerSecond: options.maxPerSecond }).start();
   let stopped = false;
 

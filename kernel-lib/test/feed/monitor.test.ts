@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect, type IB } from "../../src";
 import { type Monitor, monitor } from "../../src/feed/monitor";
 import type { FeedPayload } from "../../src/feed/payload";
+import { FEED_MIME_TYPE } from "../../src/feed/payload";
 import { loadScenario, TwsSimulator, Universe } from "../../src/simulator";
+import { type FakeTslab, installFakeTslab } from "../display/fake-tslab";
 import { sleep } from "../support/ib-client";
 
 const DEMO_ACCOUNT = fileURLToPath(new URL("../../../notebooks/demo-account.json", import.meta.url));
@@ -16,13 +18,38 @@ let sim: TwsSimulator;
 let mon: Monitor | undefined;
 let trader: IB | undefined;
 
+let kernel: FakeTslab | undefined;
+
 afterEach(async () => {
+  kernel?.uninstall();
+  kernel = undefined;
   mon?.stop();
   trader?.close();
   await sim?.close();
 });
 
 describe("monitor", () => {
+  it("in a tslab kernel publishes one feed, and no connection card", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, accountUpdateIntervalMs: 0 });
+    kernel = installFakeTslab();
+    mon = await monitor({ port: sim.port, ordersRefreshMs: 100 });
+    trader = await connect({ port: sim.port, clientId: 2, trading: true });
+    const trade = await trader.buy("AAPL", 3, { limit: 100 });
+    await sleep(500);
+    // The trader's connect() in this same fake kernel publishes too: keep the monitor's (client 3).
+    const feed = kernel.messages
+      .map((m) => m.data[FEED_MIME_TYPE] as FeedPayload | undefined)
+      .filter((p): p is FeedPayload => p?.source.clientId === 3);
+    expect(feed.length).toBeGreaterThan(1);
+    // One feed: each snapshot once, numbered 1, 2, 3 …
+    expect(feed.map((p) => p.seq)).toEqual(feed.map((_, i) => i + 1));
+    expect(feed.at(-1)?.orders).toContainEqual(
+      expect.objectContaining({ orderId: trade.orderId, clientId: 2, status: "Submitted" }),
+    );
+    // One connection card: the trader's connect() showed it; the monitor shows none.
+    expect(kernel.messages.filter((m) => m.msgType === "display_data")).toHaveLength(1);
+  });
+
   it("connects as client 3 and shows orders another client places, with account values", async () => {
     sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, accountUpdateIntervalMs: 0 });
     const payloads: FeedPayload[] = [];
