@@ -1018,6 +1018,9 @@ export class IB extends EventEmitter<IBEvents> {
   async cancelAll(): Promise<void> {
     const api = this.api();
     this.guard.checkChange(this.accounts);
+    // TWS confirms a global cancel with nothing but order statuses, and ignores it in Read-Only API
+    // mode: listing the orders first fails then (ReadOnlyApiError) instead of resolving as if done.
+    await this.loadOpenOrders();
     api.reqGlobalCancel();
   }
 

@@ -78,6 +78,18 @@ it("a cancel is refused as Read-Only and the order keeps working", async () => {
   expect(trade.status).toBe("Submitted");
 });
 
+it("cancelAll is refused as Read-Only instead of resolving as if done; nothing is cancelled", async () => {
+  await connectTrading();
+  const trade = await ib.buy("AAPL", 10, { limit: 190 });
+  h.sim.setReadOnlyApi(true);
+  expect(await rejection(ib.cancelAll())).toBeInstanceOf(ReadOnlyApiError);
+  expect(h.sent("reqGlobalCancel")).toEqual([]);
+  expect(h.sim.order(2, trade.orderId)?.status).toBe("Submitted");
+  h.sim.setReadOnlyApi(false);
+  await ib.cancelAll();
+  await until(() => trade.status === "Cancelled", 2000, "the cancel once unticked");
+});
+
 it("a reconnect while Read-Only keeps the working orders it cannot list (they are not taken as gone)", async () => {
   await connectTrading();
   const trade = await ib.buy("AAPL", 10, { limit: 190 });
