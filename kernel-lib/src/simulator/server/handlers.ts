@@ -27,8 +27,9 @@ const MAX_ACCOUNT_SUMMARIES = 2;
 const MAX_BARS = 200_000;
 
 /**
- * What TWS refuses while its "Read-Only API" setting is ticked, with the message code TWS puts in
- * its error text ("bY" for listing orders is what users report; the others follow TWS's pattern).
+ * What TWS refuses while its "Read-Only API" setting is ticked, with the code TWS puts in its error
+ * text: "bY" for listing orders is what users report; the codes for orders and cancels are ours
+ * (clients match the text "Read-Only mode", not the code).
  */
 const WRITE_REQUESTS: Partial<Record<ClientRequest["type"], string>> = {
   reqOpenOrders: "bY",
