@@ -204,8 +204,13 @@ export class IB extends EventEmitter<IBEvents> {
    * refusal carries a request id, and TWS answers in order.
    */
   private openOrderEnds: OpenOrdersWaiter[] = [];
-  /** TWS refused an order request as Read-Only on this session, and has not listed orders since. */
+  /** TWS refused an order request as Read-Only, and has not listed orders since. */
   private readOnlyRefused = false;
+  /**
+   * Orders a reconnect could not check against TWS's list because TWS refused to list them
+   * (Read-Only API): checked at the first listing that comes.
+   */
+  private unchecked: { wasWorking: ReadonlySet<string>; unacknowledged: readonly Trade[] } | undefined;
   private portfolioAccount: string | undefined;
   private nextOrderId = 0;
   private detachSession: () => void = () => {};
@@ -306,6 +311,20 @@ export class IB extends EventEmitter<IBEvents> {
     this.emit("warning", error);
   }
 
+  /** Waiters of a session that ended get no answer from it: they fail now rather than time out. */
+  private failOpenOrderWaiters(error: IbkrError): void {
+    for (const waiter of this.openOrderEnds.splice(0)) waiter.failed(error);
+  }
+
+  /** After a reconnect TWS would not list orders for: check now, against a listing that came. */
+  private checkUnchecked(listed: ReadonlySet<string>): void {
+    const unchecked = this.unchecked;
+    if (!unchecked) return;
+    this.unchecked = undefined;
+    this.retireUnlisted(unchecked.wasWorking, listed);
+    this.retireUnacknowledged(unchecked.unacknowledged, listed);
+  }
+
   private setReadOnly(readOnly: boolean): void {
     if (this.readOnlyRefused === readOnly) return;
     this.readOnlyRefused = readOnly;
@@ -326,6 +345,7 @@ export class IB extends EventEmitter<IBEvents> {
     if (!closing.signal.aborted) closing.abort(new NotConnectedError("disconnected", reason));
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
     this.detachSession();
+    this.failOpenOrderWaiters(new NotConnectedError("disconnected", reason));
     this.connection.close(reason);
     this.emit("closed");
   }
@@ -368,8 +388,9 @@ export class IB extends EventEmitter<IBEvents> {
     this.detachSession();
     const { api } = session;
     this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
-    this.openOrderEnds = [];
-    this.setReadOnly(false);
+    this.failOpenOrderWaiters(
+      new NotConnectedError("reconnecting", "the connection dropped before TWS listed the open orders"),
+    );
     // After a reconnect: this client's orders that were working before it, to check against the
     // open-order and execution downloads below.
     const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
@@ -380,14 +401,20 @@ export class IB extends EventEmitter<IBEvents> {
         )
       : [];
     const listed = new Set<string>();
+    let autoBindAsked = false;
     const executionsReqId = this.router.allocate();
     // Judge only once both downloads are complete, whichever order TWS answers them in.
     let downloadsPending = 2;
     let ordersListed = true;
     const downloaded = () => {
       if (--downloadsPending > 0) return;
-      // Without TWS's list of open orders (Read-Only API), no order can be judged gone.
-      if (!ordersListed) return;
+      // Without TWS's list of open orders (Read-Only API), no order can be judged gone: that waits
+      // for the first listing TWS gives (openOrders(), the monitor's refresh, the next reconnect).
+      if (!ordersListed) {
+        this.unchecked = { wasWorking, unacknowledged };
+        return;
+      }
+      this.unchecked = undefined;
       this.retireUnlisted(wasWorking, listed);
       this.retireUnacknowledged(unacknowledged, listed);
     };
@@ -418,10 +445,10 @@ export class IB extends EventEmitter<IBEvents> {
           ordersListed = false;
           downloaded();
         },
+        failed: () => offListed(),
       });
       api.reqOpenOrders();
       api.reqExecutions(executionsReqId, {});
-      if (session.clientId === 0) api.reqAutoOpenOrders(true);
       if (reconnected) this.restoreSubscriptions();
     });
 
@@ -434,6 +461,12 @@ export class IB extends EventEmitter<IBEvents> {
       listen(api, EventName.openOrderEnd, () => {
         this.setReadOnly(false);
         this.openOrderEnds.shift()?.done();
+        // Client 0 binds TWS's manual orders, asked once TWS lists orders: asked while TWS is
+        // Read-Only, its refusal (no request id either) would be taken for a later listing's answer.
+        if (session.clientId === 0 && !autoBindAsked) {
+          autoBindAsked = true;
+          api.reqAutoOpenOrders(true);
+        }
       }),
       // An order placed or cancelled while TWS is Read-Only: its trade or cancel fails through the
       // router; the connection notes it.
@@ -851,7 +884,15 @@ export class IB extends EventEmitter<IBEvents> {
         }),
       ];
       // Not the first openOrderEnd to come, which may answer an earlier reqOpenOrders, but ours.
-      this.openOrderEnds.push({ done: () => setImmediate(done), refused: fail });
+      this.openOrderEnds.push({
+        done: () =>
+          setImmediate(() => {
+            this.checkUnchecked(seen);
+            done();
+          }),
+        refused: fail,
+        failed: fail,
+      });
       api.reqAllOpenOrders();
       return unlisten(offs);
     });
@@ -910,6 +951,8 @@ export class IB extends EventEmitter<IBEvents> {
         resolve(trade);
       });
       const offError = this.router.onOrderError(orderId, (ibError) => {
+        // A cancel refused as Read-Only: the order itself stands (cancelOrder reports the refusal).
+        if (ibError instanceof ReadOnlyApiError && trade.status !== "PendingSubmit") return;
         const error =
           ibError.code === 200
             ? new NoSecurityDefinitionError(`"${contractLabel(contract)}"`, orderId)
@@ -986,7 +1029,8 @@ export class IB extends EventEmitter<IBEvents> {
         // Not found, or no longer cancellable (filled meanwhile): the trade, if any, tells how it ended.
         if (error.code === 10147 || error.code === 10148)
           finish(() => (trade ? resolve(trade) : reject(error)));
-        if (error instanceof ReadOnlyApiError) finish(() => reject(error));
+        if (error instanceof ReadOnlyApiError)
+          finish(() => reject(new ReadOnlyApiError(`the cancel of order ${orderId} (it is still working)`)));
       });
       api.cancelOrder(orderId);
     });
@@ -1016,12 +1060,18 @@ export class IB extends EventEmitter<IBEvents> {
 
   /** reqGlobalCancel: cancels every working order of every client and TWS. Needs trading enabled. */
   async cancelAll(): Promise<void> {
-    const api = this.api();
+    this.api();
     this.guard.checkChange(this.accounts);
-    // TWS confirms a global cancel with nothing but order statuses, and ignores it in Read-Only API
-    // mode: listing the orders first fails then (ReadOnlyApiError) instead of resolving as if done.
-    await this.loadOpenOrders();
-    api.reqGlobalCancel();
+    // TWS confirms a global cancel only through order statuses, and refuses one in Read-Only API mode
+    // with an error that names no request: a listing first tells that case apart, so cancelAll fails
+    // instead of resolving as if done. A slow listing does not hold back a cancel-everything.
+    try {
+      await this.loadOpenOrders();
+    } catch (error) {
+      if (error instanceof ReadOnlyApiError) throw new ReadOnlyApiError("the global cancel (cancelAll)");
+      if (!(error instanceof RequestTimeoutError)) throw error;
+    }
+    this.api().reqGlobalCancel();
   }
 
   /** Margin and commission impact of an order, without placing it. */
@@ -1319,11 +1369,11 @@ function liveQuery<A extends unknown[], R>(
   return Object.assign(query, { live });
 }
 
-/** Connects to TWS / IB Gateway and resolves once it is ready. */
-/** One wait for an open-orders listing: its openOrderEnd, or TWS's Read-Only refusal. */
+/** One wait for an open-orders listing: its openOrderEnd, TWS's Read-Only refusal, or the session's end. */
 interface OpenOrdersWaiter {
   done(): void;
   refused(error: ReadOnlyApiError): void;
+  failed(error: IbkrError): void;
 }
 
 /**
@@ -1334,6 +1384,7 @@ export function connectHeadless(options: ConnectOptions = {}): Promise<IB> {
   return new IB(resolveOptions(options)).open();
 }
 
+/** Connects to TWS / IB Gateway and resolves once it is ready. */
 export async function connect(options: ConnectOptions = {}): Promise<IB> {
   const ib = await connectHeadless(options);
   // In a notebook, the connection card: PAPER / LIVE / OFFLINE, kept current as the state changes.

@@ -31,7 +31,7 @@ const MAX_BARS = 200_000;
  * text: "bY" for listing orders is what users report; the codes for orders and cancels are ours
  * (clients match the text "Read-Only mode", not the code).
  */
-const WRITE_REQUESTS: Partial<Record<ClientRequest["type"], string>> = {
+const READ_ONLY_REFUSALS: Partial<Record<ClientRequest["type"], string>> = {
   reqOpenOrders: "bY",
   reqAllOpenOrders: "bY",
   reqAutoOpenOrders: "bY",
@@ -43,7 +43,7 @@ const WRITE_REQUESTS: Partial<Record<ClientRequest["type"], string>> = {
 
 export function handleRequest(sim: TwsSimulator, session: ClientSession, request: ClientRequest): void {
   const e = session.encoder;
-  const refused = sim.readOnlyApi ? WRITE_REQUESTS[request.type] : undefined;
+  const refused = sim.readOnlyApi ? READ_ONLY_REFUSALS[request.type] : undefined;
   if (refused !== undefined) {
     // An order's refusal names the order; a listing's, no request (it has no id).
     const id = request.type === "placeOrder" || request.type === "cancelOrder" ? request.orderId : -1;
