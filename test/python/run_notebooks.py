@@ -296,7 +296,12 @@ def check_05(nb: Any) -> str:
     expect("positions after the restart: 14" in restart, f"restart: positions not restored:\n{restart}")
     notices = stdout(cell_with(nb, "sim.connectivityLost()"))
     expect(notices.startswith("1100: ") and "\n1102: " in notices, f"notices:\n{notices}")
-    return "doctor, ConnectionRefusedError, ClientIdInUseError, auto id, HandshakeTimeoutError, restart, 1100/1102"
+    read_only = stdout(cell_with(nb, "sim.setReadOnlyApi(true)"))
+    expect(read_only.startswith("ReadOnlyApiError (IB 321): TWS / IB Gateway refused order "), read_only)
+    expect('untick "Read-Only API"' in read_only, f"read-only: no fix named:\n{read_only}")
+    expect("positions still work: 14; trader.readOnlyApi: true" in read_only, read_only)
+    expect(read_only.rstrip().endswith("after unticking, the order is Submitted"), read_only)
+    return "doctor, ConnectionRefusedError, ClientIdInUseError, auto id, HandshakeTimeoutError, restart, 1100/1102, Read-Only API"
 
 
 CHECKS: dict[str, Callable[[Any], str]] = {
