@@ -100,7 +100,8 @@ export class HandshakeTimeoutError extends IbkrError {
       what: `${host}:${port} accepted the connection but did not finish the API handshake within ${timeoutMs} ms (${stage}).`,
       todo:
         "If TWS / IB Gateway shows a login or second-factor prompt, complete it and wait for it to settle (API requests are rejected meanwhile), " +
-        "then connect again. If it persists, check that the port belongs to TWS / IB Gateway and that API connections are enabled.",
+        'then connect again. If it asks "Accept incoming connection attempt?", accept it (add 127.0.0.1 to Trusted IPs in File → Global Configuration → API → Settings so it stops asking). ' +
+        "If it persists, check that the port belongs to TWS / IB Gateway and that API connections are enabled.",
     });
   }
 }

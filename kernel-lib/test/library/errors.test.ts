@@ -114,6 +114,8 @@ describe("util.inspect (what a notebook prints)", () => {
     expect(inUse.todo).toContain('clientId: "auto"');
     const login = new HandshakeTimeoutError("127.0.0.1", 7497, 5000, "no managed accounts");
     expect(login.todo).toMatch(/second-factor/);
+    // TWS's confirmation dialog for a connection from an IP not in Trusted IPs stalls the handshake too.
+    expect(login.todo).toMatch(/Accept incoming connection attempt\?.*Trusted IPs/);
     const pacing100 = new PacingError(100, "Max rate of messages per second has been exceeded");
     expect(pacing100.todo).toContain("~50");
     const rejected = new OrderRejectedError(201, "Order rejected - reason:no permissions", 12);
