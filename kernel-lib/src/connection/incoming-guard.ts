@@ -28,75 +28,79 @@ const DECODER_COMPLAINT = 505;
 type Fields = Record<string, unknown>;
 
 /**
- * The numbers the library keeps as state (positions, orders, fills), by event, named. TWS sends only
- * numbers there; @stoqey/ib turns text into NaN without a word, so a NaN means a garbled message.
+ * The numbers the library keeps as state (positions, orders, fills), by event: each named, with the
+ * event argument it is (and the field of that argument, for an object). TWS sends only numbers
+ * there; @stoqey/ib turns text into NaN without a word, so a NaN means a garbled message.
  */
-const STATE_NUMBERS: Record<string, (args: unknown[]) => Record<string, unknown>> = {
-  [EventName.position]: ([, contract, pos, avgCost]) => ({
-    conId: (contract as Fields)?.conId,
-    position: pos,
-    avgCost,
-  }),
-  [EventName.updatePortfolio]: ([contract, pos, marketPrice, marketValue, avgCost]) => ({
-    conId: (contract as Fields)?.conId,
-    position: pos,
-    marketPrice,
-    marketValue,
-    avgCost,
-  }),
-  [EventName.orderStatus]: ([orderId, , filled, remaining, avgFillPrice, permId]) => ({
-    orderId,
-    filled,
-    remaining,
-    avgFillPrice,
-    permId,
-  }),
-  [EventName.openOrder]: ([orderId, contract, order]) => ({
-    orderId,
-    conId: (contract as Fields)?.conId,
-    totalQuantity: (order as Fields)?.totalQuantity,
-    permId: (order as Fields)?.permId,
-  }),
-  [EventName.execDetails]: ([, contract, execution]) => ({
-    conId: (contract as Fields)?.conId,
-    orderId: (execution as Fields)?.orderId,
-    shares: (execution as Fields)?.shares,
-    price: (execution as Fields)?.price,
-  }),
+const STATE_NUMBERS: Record<string, ReadonlyArray<readonly [name: string, arg: number, field?: string]>> = {
+  [EventName.position]: [
+    ["conId", 1, "conId"],
+    ["position", 2],
+    ["avgCost", 3],
+  ],
+  [EventName.updatePortfolio]: [
+    ["conId", 0, "conId"],
+    ["position", 1],
+    ["marketPrice", 2],
+    ["marketValue", 3],
+    ["avgCost", 4],
+  ],
+  [EventName.orderStatus]: [
+    ["orderId", 0],
+    ["filled", 2],
+    ["remaining", 3],
+    ["avgFillPrice", 4],
+    ["permId", 5],
+  ],
+  [EventName.openOrder]: [
+    ["orderId", 0],
+    ["conId", 1, "conId"],
+    ["totalQuantity", 2, "totalQuantity"],
+    ["permId", 2, "permId"],
+  ],
+  [EventName.execDetails]: [
+    ["conId", 1, "conId"],
+    ["orderId", 2, "orderId"],
+    ["shares", 2, "shares"],
+    ["price", 2, "price"],
+  ],
 };
 
-const NONE: readonly string[] = [];
-
-/** The state numbers of an event that are not numbers, named. Runs for every event: allocates only for a bad one. */
-function garbledNumbers(eventName: string, args: unknown[]): readonly string[] {
-  const pick = STATE_NUMBERS[eventName];
-  if (!pick) return NONE;
-  const numbers = pick(args);
+/** The state numbers of an event that are not numbers, named; undefined (no allocation) when all are. */
+function garbledNumbers(eventName: string, args: readonly unknown[]): string[] | undefined {
+  const numbers = STATE_NUMBERS[eventName];
+  if (numbers === undefined) return undefined;
   let garbled: string[] | undefined;
-  for (const name in numbers) {
-    if (!Number.isNaN(numbers[name])) continue;
+  for (let i = 0; i < numbers.length; i++) {
+    const [name, arg, field] = numbers[i] as (typeof numbers)[number];
+    const value = field === undefined ? args[arg] : (args[arg] as Fields | undefined)?.[field];
+    if (!Number.isNaN(value)) continue;
     garbled ??= [];
     garbled.push(name);
   }
-  return garbled ?? NONE;
+  return garbled;
 }
 
-/** The parts of @stoqey/ib 1.6.10's IBApi the guard wraps. */
+/** The parts of @stoqey/ib 1.6.10's IBApi the guard wraps or calls. */
 interface StoqeyInternals {
-  socket: { onData(data: Buffer): void; onEnd(): void };
-  decoder: Record<string, unknown> & { processMsg(msgId: number): void };
+  socket: { onData(data: Buffer): void; onMessage(text: string): void; onEnd(): void };
+  decoder: Record<string, unknown> & {
+    processMsg(msgId: number): void;
+    /** The events of the message being decoded, emitted once it is read to its end. */
+    emitQueue: Array<{ name: string; args: unknown[] }>;
+  };
   emitError(message: string, code: number, reqId?: number, advancedOrderReject?: unknown): void;
-  emitEvent(eventName: string, ...args: unknown[]): void;
 }
 
 function internals(api: IBApi): StoqeyInternals {
   const controller = (api as unknown as { controller?: Partial<StoqeyInternals> }).controller;
   if (
     typeof controller?.socket?.onData !== "function" ||
+    typeof controller.socket.onMessage !== "function" ||
     typeof controller.socket.onEnd !== "function" ||
     typeof controller.decoder?.processMsg !== "function" ||
-    typeof controller.emitError !== "function" ||
-    typeof controller.emitEvent !== "function"
+    !Array.isArray(controller.decoder.emitQueue) ||
+    typeof controller.emitError !== "function"
   ) {
     throw new Error(
       "ibkr-notebook: @stoqey/ib's IBApi is not the one this library was built on (1.6.10); reinstall ibkr-notebook's dependencies.",
@@ -105,148 +109,185 @@ function internals(api: IBApi): StoqeyInternals {
   return controller as StoqeyInternals;
 }
 
-/** Puts the guard between one IBApi's socket and its decoder, before it connects. */
+/** By decoder prototype: the names of the message ids it has a decodeMsg_ function for, indexed by id. */
+const decodableByClass = new WeakMap<object, ReadonlyArray<string | undefined>>();
+
+function decodableIds(decoder: object): ReadonlyArray<string | undefined> {
+  const prototype = Object.getPrototypeOf(decoder) as Record<string, unknown>;
+  let names = decodableByClass.get(prototype);
+  if (names === undefined) {
+    const table: Array<string | undefined> = [];
+    for (const [name, id] of Object.entries(IN_MSG_ID)) {
+      if (typeof id === "number" && typeof prototype[`decodeMsg_${name}`] === "function") table[id] = name;
+    }
+    names = table;
+    decodableByClass.set(prototype, names);
+  }
+  return names;
+}
+
+/**
+ * Puts the guard between one IBApi's socket and its decoder, before it connects. The guard reads the
+ * socket itself: it finds the messages in each read, checks each, and hands its text to the socket's
+ * onMessage, the step after @stoqey/ib's own framing (which would copy every message once more).
+ */
 export function guardIncoming(api: IBApi, host: string, port: number): void {
   const io = internals(api);
-  const readFrame = io.socket.onData.bind(io.socket);
-  const endSocket = io.socket.onEnd.bind(io.socket);
-  const processMsg = io.decoder.processMsg.bind(io.decoder);
+  const { socket, decoder } = io;
+  const endSocket = socket.onEnd.bind(socket);
+  const processMsg = decoder.processMsg.bind(decoder);
   const emitError = io.emitError.bind(io);
-  const emitEvent = io.emitEvent.bind(io);
+  const decodable = decodableIds(decoder);
 
-  /** Message ids this decoder has a decodeMsg_ function for, with their names. */
-  const decodable = new Map<number, string>();
-  for (const [name, id] of Object.entries(IN_MSG_ID)) {
-    if (typeof id === "number" && typeof io.decoder[`decodeMsg_${name}`] === "function")
-      decodable.set(id, name);
-  }
-
-  let buffer: Buffer = Buffer.alloc(0);
+  /** A message still arriving, in the reads it came in, and how many bytes it takes to go on. */
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let needed = 4;
   let first = true;
   /** Set once the stream is dropped: nothing more is decoded. */
   let broken = false;
-  /** While one message is decoded: what went wrong with it, if anything. */
-  let decoding: { problems: string[] } | undefined;
+  /** While one message is decoded: its name, and what went wrong with it, if anything. */
+  let decoding: string | undefined;
+  let problems: string[] | undefined;
 
   const report = (error: ProtocolError) => {
     if (error.dropsConnection) {
       broken = true;
-      buffer = Buffer.alloc(0);
+      pending = [];
+      pendingBytes = 0;
     }
     api.emit(EventName.error, error, error.code, -1);
   };
   const problem = (code: 505 | 507 | 508, text: string, payload: Buffer, drops: boolean, cause?: unknown) =>
     report(new ProtocolError(code, text, excerpt(payload), drops, host, port, cause));
+  /** The message being decoded failed: none of its events go out, as they would carry its garbled fields. */
+  const fail = (text: string) => {
+    problems ??= [];
+    problems.push(text);
+    decoder.emitQueue.length = 0;
+  };
 
-  io.socket.onData = (data: Buffer) => {
+  /** One whole message, bytes[start, end) without its length prefix; false once the stream is dropped. */
+  const accept = (bytes: Buffer, start: number, end: number): boolean => {
+    if (bytes[end - 1] !== 0) {
+      const text = "the message does not end with a NUL, so its last field would run into the next message";
+      problem(507, text, bytes.subarray(start, end), true);
+      return false;
+    }
+    const text = bytes.toString("utf8", start, end);
+    // Bytes that are not UTF-8 decode as U+FFFD: only text with one in it can be broken.
+    if (text.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end))) {
+      problem(508, "the message is not valid UTF-8", bytes.subarray(start, end), true);
+      return false;
+    }
+    if (first) {
+      first = false; // the server version and connection time: no message id
+      socket.onMessage(text);
+      return !broken;
+    }
+    const id = messageId(bytes, start, end);
+    const name = id === undefined ? undefined : decodable[id];
+    if (name === undefined) {
+      const idField = text.slice(0, text.indexOf("\0"));
+      const what = `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`;
+      problem(505, what, bytes.subarray(start, end), false);
+      return true;
+    }
+    decoding = name;
+    try {
+      socket.onMessage(text);
+    } finally {
+      decoding = undefined;
+      if (problems !== undefined) {
+        const what = `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`;
+        problems = undefined;
+        problem(508, what, bytes.subarray(start, end), true);
+      }
+    }
+    return !broken;
+  };
+
+  socket.onData = (data: Buffer) => {
     if (broken) return;
-    buffer = buffer.length === 0 ? data : Buffer.concat([buffer, data]);
-    while (!broken && buffer.length >= 4) {
-      const length = buffer.readUInt32BE(0);
+    let bytes = data;
+    if (pendingBytes > 0) {
+      pending.push(data);
+      pendingBytes += data.length;
+      if (pendingBytes < needed) return; // copied together once, when enough has arrived
+      bytes = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+    }
+    let offset = 0;
+    while (offset + 4 <= bytes.length) {
+      const length = bytes.readUInt32BE(offset);
       if (length === 0 || length > MAX_MESSAGE_LENGTH) {
         const size = length === 0 ? "an empty message" : `a message of ${length} bytes`;
-        problem(
-          507,
-          `the length prefix announces ${size} (TWS sends 1 to ${MAX_MESSAGE_LENGTH})`,
-          Buffer.alloc(0),
-          true,
-        );
+        const what = `the length prefix announces ${size} (TWS sends 1 to ${MAX_MESSAGE_LENGTH})`;
+        problem(507, what, Buffer.alloc(0), true);
         return;
       }
-      if (buffer.length < 4 + length) return; // the rest is still on its way
-      const frame = buffer.subarray(0, 4 + length);
-      buffer = buffer.subarray(4 + length);
-      const payload = frame.subarray(4);
-      if (payload[payload.length - 1] !== 0) {
-        problem(
-          507,
-          "the message does not end with a NUL, so its last field would run into the next message",
-          payload,
-          true,
-        );
-        return;
-      }
-      if (!isUtf8(payload)) {
-        problem(508, "the message is not valid UTF-8", payload, true);
-        return;
-      }
-      if (first) {
-        first = false; // the server version and connection time: no message id
-        readFrame(frame);
-        continue;
-      }
-      const id = messageId(payload);
-      const name = id === undefined ? undefined : decodable.get(id);
-      if (name === undefined) {
-        const idField = payload.toString("utf8", 0, payload.indexOf(0));
-        problem(
-          505,
-          `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`,
-          payload,
-          false,
-        );
-        continue;
-      }
-      decoding = { problems: [] };
-      try {
-        readFrame(frame);
-      } finally {
-        const { problems } = decoding;
-        decoding = undefined;
-        if (problems.length > 0)
-          problem(508, `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`, payload, true);
-      }
+      const end = offset + 4 + length;
+      if (end > bytes.length) break; // the rest is still on its way
+      if (!accept(bytes, offset + 4, end)) return;
+      offset = end;
+    }
+    if (offset < bytes.length) {
+      const rest = bytes.subarray(offset);
+      pending.push(rest);
+      pendingBytes = rest.length;
+      needed = rest.length < 4 ? 4 : 4 + rest.readUInt32BE(0);
     }
   };
 
   // A decoder that throws (a negative count, bad JSON) fails its message, not the process. Running
-  // out of fields is @stoqey/ib's own UnderrunError: it handles that itself, and complains (above).
-  io.decoder.processMsg = (msgId: number) => {
+  // out of fields is @stoqey/ib's own UnderrunError: it handles that itself, and complains (below).
+  decoder.processMsg = (msgId: number) => {
     try {
       processMsg(msgId);
     } catch (error) {
-      if (!decoding || (error as Error).name === "UnderrunError") throw error;
-      decoding.problems.push(`${(error as Error).name}: ${(error as Error).message}`);
+      if (decoding === undefined || (error as Error).name === "UnderrunError") throw error;
+      fail(`${(error as Error).name}: ${(error as Error).message}`);
+      return;
+    }
+    if (decoding === undefined) return;
+    const queue = decoder.emitQueue;
+    for (let i = 0; i < queue.length; i++) {
+      const { name, args } = queue[i] as (typeof queue)[number];
+      const garbled = garbledNumbers(name, args);
+      if (garbled !== undefined) fail(`${name}: ${garbled.join(", ")} not a number`);
     }
   };
   io.emitError = (message, code, reqId, advancedOrderReject) => {
-    if (decoding && code === DECODER_COMPLAINT && reqId === undefined) {
-      decoding.problems.push(message.replace(/\s*Please report to \S+$/, ""));
+    if (decoding !== undefined && code === DECODER_COMPLAINT && reqId === undefined) {
+      fail(message.replace(/\s*Please report to \S+$/, ""));
       return;
     }
     emitError(message, code, reqId, advancedOrderReject);
   };
-  // A message that failed to decode emits none of its events: they would carry its garbled fields.
-  io.emitEvent = (eventName, ...args) => {
-    if (decoding) {
-      const garbled = garbledNumbers(eventName, args);
-      if (garbled.length > 0) decoding.problems.push(`${eventName}: ${garbled.join(", ")} not a number`);
-      if (decoding.problems.length > 0) return;
-    }
-    emitEvent(eventName, ...args);
-  };
-  io.socket.onEnd = () => {
-    if (!broken && buffer.length > 0) {
+  socket.onEnd = () => {
+    if (!broken && pendingBytes > 0) {
+      const rest = Buffer.concat(pending, pendingBytes);
       const arrived =
-        buffer.length < 4
-          ? `${buffer.length} of the 4 bytes of its length prefix arrived`
-          : `${buffer.length - 4} of ${buffer.readUInt32BE(0)} bytes arrived`;
-      problem(507, `the connection closed in the middle of a message (${arrived})`, buffer.subarray(4), true);
+        rest.length < 4
+          ? `${rest.length} of the 4 bytes of its length prefix arrived`
+          : `${rest.length - 4} of ${rest.readUInt32BE(0)} bytes arrived`;
+      problem(507, `the connection closed in the middle of a message (${arrived})`, rest.subarray(4), true);
     }
     endSocket();
   };
 }
 
-/** The message id (the first field: 1 to 9 digits), read from the bytes; undefined if it is not one. */
-function messageId(payload: Buffer): number | undefined {
+/** The message id (the first field: 1 to 9 digits) of bytes[start, end); undefined if it is not one. */
+function messageId(bytes: Buffer, start: number, end: number): number | undefined {
   let id = 0;
-  let i = 0;
-  for (; i < payload.length && payload[i] !== 0; i++) {
-    const digit = (payload[i] as number) - 48;
-    if (digit < 0 || digit > 9 || i === 9) return undefined;
+  let i = start;
+  for (; i < end && bytes[i] !== 0; i++) {
+    const digit = (bytes[i] as number) - 48;
+    if (digit < 0 || digit > 9 || i - start === 9) return undefined;
     id = id * 10 + digit;
   }
-  return i === 0 ? undefined : id;
+  return i === start ? undefined : id;
 }
 
 /** The first characters of a message, fields separated by "|", for an error to quote. */
