@@ -126,12 +126,21 @@ function decodableIds(decoder: object): ReadonlyArray<string | undefined> {
   return names;
 }
 
+/** What the guard counts of a connection's input. */
+export interface IncomingTraffic {
+  /** Reads from the socket so far. */
+  reads: number;
+}
+
 /**
  * Puts the guard between one IBApi's socket and its decoder, before it connects. The guard reads the
  * socket itself: it finds the messages in each read, checks each, and hands its text to the socket's
  * onMessage, the step after @stoqey/ib's own framing (which would copy every message once more).
+ * It counts the reads, for a keepalive to tell that TWS spoke: a counter the owner reads, rather than a
+ * callback, so that the IBApi (kept alive a while after it closes by @stoqey/ib's rate-limit timer)
+ * holds nothing of its owner.
  */
-export function guardIncoming(api: IBApi, host: string, port: number): void {
+export function guardIncoming(api: IBApi, host: string, port: number): IncomingTraffic {
   const io = internals(api);
   const { socket, decoder } = io;
   const endSocket = socket.onEnd.bind(socket);
@@ -149,6 +158,7 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
   /** While one message is decoded: its name, and what went wrong with it, if anything. */
   let decoding: string | undefined;
   let problems: string[] | undefined;
+  const traffic: IncomingTraffic = { reads: 0 };
 
   const report = (error: ProtocolError) => {
     if (error.dropsConnection) {
@@ -209,6 +219,7 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
 
   socket.onData = (data: Buffer) => {
     if (broken) return;
+    traffic.reads++;
     let bytes = data;
     if (pendingBytes > 0) {
       pending.push(data);
@@ -276,6 +287,7 @@ export function guardIncoming(api: IBApi, host: string, port: number): void {
     }
     endSocket();
   };
+  return traffic;
 }
 
 /** The message id (the first field: 1 to 9 digits) of bytes[start, end); undefined if it is not one. */
