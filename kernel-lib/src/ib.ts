@@ -216,7 +216,7 @@ export class IB extends EventEmitter<IBEvents> {
     });
     this.connection.on("warning", (error) => this.emit("warning", error));
     this.connection.on("ready", (session, { reconnected }) => this.onSession(session, reconnected));
-    this.broker.on("position", (p) => this.emit("position", p));
+    this.broker.on("position", (p) => this.onPosition(p));
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
     this.broker.on("commission", (f) => this.emit("commission", f));
@@ -420,10 +420,6 @@ export class IB extends EventEmitter<IBEvents> {
           });
         },
       ),
-      // A closed position's P&L subscription ends with it.
-      listen(api, EventName.position, (account: string, contract: Contract, pos: number) => {
-        if (pos === 0) this.cancelPositionPnl(positionKey(account, contract.conId));
-      }),
     ];
     this.detachSession = () => {
       for (const off of offs) off();
@@ -501,6 +497,13 @@ export class IB extends EventEmitter<IBEvents> {
         return;
       }
     }
+  }
+
+  private onPosition(position: Position): void {
+    this.emit("position", position);
+    // A closed position's P&L subscription ends with it.
+    if (position.quantity === 0)
+      this.cancelPositionPnl(positionKey(position.account, position.contract.conId));
   }
 
   private onOrder(record: OrderRecord): void {
