@@ -180,8 +180,9 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly connection: Connection;
   private readonly router = new RequestRouter();
   private readonly guard: TradingGuard;
-  private readonly pacer = new HistoricalPacer();
-  private readonly liveForms = new LiveForms();
+  /** Made on first use, like the forms below: most connections never download bars or show a live form. */
+  private pacer: HistoricalPacer | undefined;
+  private forms: LiveForms | undefined;
   /**
    * Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing).
    * Made on first use (closingController), as most connections never wait: Node's AbortController
@@ -285,13 +286,18 @@ export class IB extends EventEmitter<IBEvents> {
   /** Disconnects for good and stops every subscription. */
   close(reason = "closed by user"): void {
     openConnections.delete(this);
-    this.liveForms.stopAll();
+    this.forms?.stopAll();
     const closing = this.closingController();
     if (!closing.signal.aborted) closing.abort(new NotConnectedError("disconnected", reason));
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
     this.detachSession();
     this.connection.close(reason);
     this.emit("closed");
+  }
+
+  private get liveForms(): LiveForms {
+    this.forms ??= new LiveForms();
+    return this.forms;
   }
 
   private closingController(): AbortController {
@@ -1202,6 +1208,7 @@ export class IB extends EventEmitter<IBEvents> {
   ): Promise<Bar[]> {
     const end = request.endMs === undefined ? "" : formatUtc(new Date(request.endMs));
     const key = [contractLabel(contract), end, request.duration, barSize, what, useRTH].join("|");
+    this.pacer ??= new HistoricalPacer();
     await this.pacer.wait(key, contractLabel(contract), this.closingController().signal);
     const api = this.api();
     const bars: Bar[] = [];
