@@ -14,7 +14,7 @@ import {
   NotConnectedError,
   ProtocolError,
 } from "../errors";
-import { guardIncoming, type IncomingTraffic } from "./incoming-guard";
+import { IncomingGuard, type IncomingTraffic } from "./incoming-guard";
 import { hostKind, type ResolvedOptions } from "./options";
 
 export type ConnectionState = "connecting" | "connected" | "stale" | "reconnecting" | "disconnected";
@@ -201,7 +201,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** One connection attempt on one port with one client id, up to ready. */
   private attempt(port: number, clientId: number): Promise<Session> {
     const api = new IBApi({ host: this.options.host, port, maxReqPerSec: MAX_REQUESTS_PER_SECOND });
-    const traffic = guardIncoming(api, this.options.host, port);
+    const incoming = new IncomingGuard(api, this.options.host, port);
     return new Promise<Session>((resolve, reject) => {
       let accounts: string[] | undefined;
       let nextValidId: number | undefined;
@@ -226,7 +226,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           nextValidId: nextValidId ?? 1,
           serverVersion: serverVersion ?? 0,
           generation: ++this.generation,
-          traffic,
+          traffic: incoming,
         });
       };
       const timer = setTimeout(() => {
@@ -274,7 +274,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             ),
           );
       });
-      api.connect(clientId);
+      incoming.connect(clientId);
     });
   }
 

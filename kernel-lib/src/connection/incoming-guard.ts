@@ -6,14 +6,20 @@
  * throws out of the socket's 'data' handler, which kills a notebook kernel. Fields missing or left
  * over come out only as error 505 with id -1, after the garbled message's events went out anyway.
  *
- * So one IBApi's socket and decoder are wrapped (per instance; the library pins @stoqey/ib): a broken
- * framing drops the connection at once; a message id @stoqey/ib has no decoder for is skipped; a
- * message its decoder cannot read, or whose position, order or fill numbers came out as NaN (text
+ * So the guard stands between one IBApi's socket and its decoder (the library pins @stoqey/ib): a
+ * broken framing drops the connection at once; a message id @stoqey/ib has no decoder for is skipped;
+ * a message its decoder cannot read, or whose position, order or fill numbers came out as NaN (text
  * where TWS sends digits), emits none of its events and drops the connection, since the state it
  * carried is lost and only a fresh download restores it. Each problem becomes a ProtocolError on
  * the IBApi's error event (id -1), where the Connection acts on it.
+ *
+ * It changes no property of @stoqey/ib's objects, only which listener reads the TCP socket and whom
+ * the decoder reports to: @stoqey/ib's code, shared by every IBApi in the process, then meets objects
+ * of one shape, and V8 keeps it optimized (patched instances made it polymorphic, and deoptimized it
+ * over and over when another IBApi ran in the same process).
  */
 import { isUtf8 } from "node:buffer";
+import type { Socket } from "node:net";
 import { EventName, type IBApi } from "@stoqey/ib";
 import { IN_MSG_ID } from "@stoqey/ib/dist/core/io/enum/in-msg-id";
 import { ProtocolError } from "../errors";
@@ -81,26 +87,30 @@ function garbledNumbers(eventName: string, args: readonly unknown[]): string[] |
   return garbled;
 }
 
-/** The parts of @stoqey/ib 1.6.10's IBApi the guard wraps or calls. */
-interface StoqeyInternals {
-  socket: { onData(data: Buffer): void; onMessage(text: string): void; onEnd(): void };
-  decoder: Record<string, unknown> & {
-    processMsg(msgId: number): void;
-    /** The events of the message being decoded, emitted once it is read to its end. */
-    emitQueue: Array<{ name: string; args: unknown[] }>;
-  };
+/** What the decoder reports to (@stoqey/ib's DecoderCallbacks): the controller, or the guard in its place. */
+interface DecoderCallbacks {
+  readonly serverVersion: number;
+  emitEvent(eventName: string, ...args: unknown[]): void;
   emitError(message: string, code: number, reqId?: number, advancedOrderReject?: unknown): void;
+  emitInfo(message: string, code: number): void;
+}
+
+/** The parts of @stoqey/ib 1.6.10's IBApi the guard uses. */
+interface StoqeyInternals extends DecoderCallbacks {
+  socket: { client?: Socket; onMessage(text: string): void; onEnd(): void };
+  decoder: Record<string, unknown> & { callback: DecoderCallbacks; drainQueue(): void };
 }
 
 function internals(api: IBApi): StoqeyInternals {
   const controller = (api as unknown as { controller?: Partial<StoqeyInternals> }).controller;
   if (
-    typeof controller?.socket?.onData !== "function" ||
-    typeof controller.socket.onMessage !== "function" ||
+    typeof controller?.socket?.onMessage !== "function" ||
     typeof controller.socket.onEnd !== "function" ||
-    typeof controller.decoder?.processMsg !== "function" ||
-    !Array.isArray(controller.decoder.emitQueue) ||
-    typeof controller.emitError !== "function"
+    controller.decoder?.callback !== controller ||
+    typeof controller.decoder.drainQueue !== "function" ||
+    typeof controller.emitEvent !== "function" ||
+    typeof controller.emitError !== "function" ||
+    typeof controller.emitInfo !== "function"
   ) {
     throw new Error(
       "ibkr-notebook: @stoqey/ib's IBApi is not the one this library was built on (1.6.10); reinstall ibkr-notebook's dependencies.",
@@ -129,105 +139,71 @@ function decodableIds(decoder: object): ReadonlyArray<string | undefined> {
 /** What the guard counts of a connection's input. */
 export interface IncomingTraffic {
   /** Reads from the socket so far. */
-  reads: number;
+  readonly reads: number;
 }
 
 /**
- * Puts the guard between one IBApi's socket and its decoder, before it connects. The guard reads the
- * socket itself: it finds the messages in each read, checks each, and hands its text to the socket's
- * onMessage, the step after @stoqey/ib's own framing (which would copy every message once more).
- * It counts the reads, for a keepalive to tell that TWS spoke: a counter the owner reads, rather than a
- * callback, so that the IBApi (kept alive a while after it closes by @stoqey/ib's rate-limit timer)
- * holds nothing of its owner.
+ * The guard of one IBApi, made before it connects; connect() through it. It reads the TCP socket in
+ * @stoqey/ib's place: it finds the messages in each read, checks each, and hands its text to the
+ * socket's onMessage, the step after @stoqey/ib's own framing (which would copy every message once
+ * more). The decoder reports to the guard, which passes on what a sound message emits. It counts the
+ * reads, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
+ * its close for a while (@stoqey/ib's rate-limit timer).
  */
-export function guardIncoming(api: IBApi, host: string, port: number): IncomingTraffic {
-  const io = internals(api);
-  const { socket, decoder } = io;
-  const endSocket = socket.onEnd.bind(socket);
-  const processMsg = decoder.processMsg.bind(decoder);
-  const emitError = io.emitError.bind(io);
-  const decodable = decodableIds(decoder);
-
+export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
+  reads = 0;
+  private readonly controller: StoqeyInternals;
+  private readonly decodable: ReadonlyArray<string | undefined>;
   /** A message still arriving, in the reads it came in, and how many bytes it takes to go on. */
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let needed = 4;
-  let first = true;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 4;
+  private first = true;
   /** Set once the stream is dropped: nothing more is decoded. */
-  let broken = false;
+  private broken = false;
   /** While one message is decoded: its name, and what went wrong with it, if anything. */
-  let decoding: string | undefined;
-  let problems: string[] | undefined;
-  const traffic: IncomingTraffic = { reads: 0 };
+  private decoding: string | undefined = undefined;
+  private problems: string[] | undefined = undefined;
+  /** While the decoder's report goes out to listeners: what they throw is theirs, not the message's. */
+  private emitting = false;
 
-  const report = (error: ProtocolError) => {
-    if (error.dropsConnection) {
-      broken = true;
-      pending = [];
-      pendingBytes = 0;
-    }
-    api.emit(EventName.error, error, error.code, -1);
-  };
-  const problem = (code: 505 | 507 | 508, text: string, payload: Buffer, drops: boolean, cause?: unknown) =>
-    report(new ProtocolError(code, text, excerpt(payload), drops, host, port, cause));
-  /** The message being decoded failed: none of its events go out, as they would carry its garbled fields. */
-  const fail = (text: string) => {
-    problems ??= [];
-    problems.push(text);
-    decoder.emitQueue.length = 0;
-  };
+  constructor(
+    private readonly api: IBApi,
+    private readonly host: string,
+    private readonly port: number,
+  ) {
+    this.controller = internals(api);
+    this.decodable = decodableIds(this.controller.decoder);
+    this.controller.decoder.callback = this;
+  }
 
-  /** One whole message, bytes[start, end) without its length prefix; false once the stream is dropped. */
-  const accept = (bytes: Buffer, start: number, end: number): boolean => {
-    if (bytes[end - 1] !== 0) {
-      const text = "the message does not end with a NUL, so its last field would run into the next message";
-      problem(507, text, bytes.subarray(start, end), true);
-      return false;
-    }
-    const text = bytes.toString("utf8", start, end);
-    // Bytes that are not UTF-8 decode as U+FFFD: only text with one in it can be broken.
-    if (text.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end))) {
-      problem(508, "the message is not valid UTF-8", bytes.subarray(start, end), true);
-      return false;
-    }
-    if (first) {
-      first = false; // the server version and connection time: no message id
-      socket.onMessage(text);
-      return !broken;
-    }
-    const id = messageId(bytes, start, end);
-    const name = id === undefined ? undefined : decodable[id];
-    if (name === undefined) {
-      const idField = text.slice(0, text.indexOf("\0"));
-      const what = `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`;
-      problem(505, what, bytes.subarray(start, end), false);
-      return true;
-    }
-    decoding = name;
-    try {
-      socket.onMessage(text);
-    } finally {
-      decoding = undefined;
-      if (problems !== undefined) {
-        const what = `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`;
-        problems = undefined;
-        problem(508, what, bytes.subarray(start, end), true);
-      }
-    }
-    return !broken;
-  };
+  get serverVersion(): number {
+    return this.controller.serverVersion;
+  }
 
-  socket.onData = (data: Buffer) => {
-    if (broken) return;
-    traffic.reads++;
+  /** IBApi.connect, with the socket's input read by the guard. */
+  connect(clientId: number): void {
+    this.api.connect(clientId);
+    const client = this.controller.socket.client;
+    if (!client) throw new Error("ibkr-notebook: @stoqey/ib's IBApi did not open a socket on connect()");
+    client.removeAllListeners("data");
+    client.on("data", (data: Buffer) => this.onData(data));
+    // Ahead of @stoqey/ib's own: a message cut off by the close is reported before `disconnected`.
+    client.prependListener("end", () => this.onEnd());
+    client.prependListener("close", () => this.onEnd());
+  }
+
+  private onData(data: Buffer): void {
+    if (this.broken) return;
+    this.reads++;
     let bytes = data;
-    if (pendingBytes > 0) {
-      pending.push(data);
-      pendingBytes += data.length;
-      if (pendingBytes < needed) return; // copied together once, when enough has arrived
-      bytes = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
+    if (this.pendingBytes > 0) {
+      this.pending.push(data);
+      this.pendingBytes += data.length;
+      if (this.pendingBytes < this.needed) return; // copied together once, when enough has arrived
+      bytes = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
     }
     let offset = 0;
     while (offset + 4 <= bytes.length) {
@@ -235,59 +211,136 @@ export function guardIncoming(api: IBApi, host: string, port: number): IncomingT
       if (length === 0 || length > MAX_MESSAGE_LENGTH) {
         const size = length === 0 ? "an empty message" : `a message of ${length} bytes`;
         const what = `the length prefix announces ${size} (TWS sends 1 to ${MAX_MESSAGE_LENGTH})`;
-        problem(507, what, Buffer.alloc(0), true);
+        this.problem(507, what, Buffer.alloc(0), true);
         return;
       }
       const end = offset + 4 + length;
       if (end > bytes.length) break; // the rest is still on its way
-      if (!accept(bytes, offset + 4, end)) return;
+      if (!this.accept(bytes, offset + 4, end)) return;
       offset = end;
     }
     if (offset < bytes.length) {
       const rest = bytes.subarray(offset);
-      pending.push(rest);
-      pendingBytes = rest.length;
-      needed = rest.length < 4 ? 4 : 4 + rest.readUInt32BE(0);
+      this.pending.push(rest);
+      this.pendingBytes = rest.length;
+      this.needed = rest.length < 4 ? 4 : 4 + rest.readUInt32BE(0);
     }
-  };
+  }
 
-  // A decoder that throws (a negative count, bad JSON) fails its message, not the process. Running
-  // out of fields is @stoqey/ib's own UnderrunError: it handles that itself, and complains (below).
-  decoder.processMsg = (msgId: number) => {
+  /** One whole message, bytes[start, end) without its length prefix; false once the stream is dropped. */
+  private accept(bytes: Buffer, start: number, end: number): boolean {
+    if (bytes[end - 1] !== 0) {
+      const text = "the message does not end with a NUL, so its last field would run into the next message";
+      this.problem(507, text, bytes.subarray(start, end), true);
+      return false;
+    }
+    const text = bytes.toString("utf8", start, end);
+    // Bytes that are not UTF-8 decode as U+FFFD: only text with one in it can be broken.
+    if (text.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end))) {
+      this.problem(508, "the message is not valid UTF-8", bytes.subarray(start, end), true);
+      return false;
+    }
+    if (this.first) {
+      this.first = false; // the server version and connection time: no message id
+      this.controller.socket.onMessage(text);
+      return !this.broken;
+    }
+    const id = messageId(bytes, start, end);
+    const name = id === undefined ? undefined : this.decodable[id];
+    if (name === undefined) {
+      const idField = text.slice(0, text.indexOf("\0"));
+      const what = `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`;
+      this.problem(505, what, bytes.subarray(start, end), false);
+      return true;
+    }
+    this.decoding = name;
     try {
-      processMsg(msgId);
+      this.controller.socket.onMessage(text);
     } catch (error) {
-      if (decoding === undefined || (error as Error).name === "UnderrunError") throw error;
-      fail(`${(error as Error).name}: ${(error as Error).message}`);
+      // A decoder that throws (a negative count, bad JSON) fails its message, not the process; what
+      // a listener throws goes on its way. Running out of fields is @stoqey/ib's own UnderrunError,
+      // which it catches itself and complains of (emitError).
+      if (this.emitting) {
+        this.emitting = false;
+        throw error;
+      }
+      this.controller.decoder.drainQueue(); // the rest of the message
+      this.fail(`${(error as Error).name}: ${(error as Error).message}`);
+    } finally {
+      this.decoding = undefined;
+      const problems = this.problems;
+      if (problems !== undefined) {
+        this.problems = undefined;
+        const what = `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`;
+        this.problem(508, what, bytes.subarray(start, end), true);
+      }
+    }
+    return !this.broken;
+  }
+
+  // ── the decoder's reports ───────────────────────────────────────────────────────────────────
+
+  /** An event of the message being decoded: none goes out once it failed, as they carry its garbled fields. */
+  emitEvent(eventName: string, ...args: unknown[]): void {
+    if (this.decoding !== undefined) {
+      const garbled = garbledNumbers(eventName, args);
+      if (garbled !== undefined) this.fail(`${eventName}: ${garbled.join(", ")} not a number`);
+      if (this.problems !== undefined) return;
+    }
+    this.emitting = true;
+    this.controller.emitEvent(eventName, ...args);
+    this.emitting = false;
+  }
+
+  /** @stoqey/ib's complaints about the message being decoded (fields missing or left over) fail it. */
+  emitError(message: string, code: number, reqId?: number, advancedOrderReject?: unknown): void {
+    if (this.decoding !== undefined && code === DECODER_COMPLAINT && reqId === undefined) {
+      this.fail(message.replace(/\s*Please report to \S+$/, ""));
       return;
     }
-    if (decoding === undefined) return;
-    const queue = decoder.emitQueue;
-    for (let i = 0; i < queue.length; i++) {
-      const { name, args } = queue[i] as (typeof queue)[number];
-      const garbled = garbledNumbers(name, args);
-      if (garbled !== undefined) fail(`${name}: ${garbled.join(", ")} not a number`);
+    this.emitting = true;
+    this.controller.emitError(message, code, reqId, advancedOrderReject);
+    this.emitting = false;
+  }
+
+  emitInfo(message: string, code: number): void {
+    this.emitting = true;
+    this.controller.emitInfo(message, code);
+    this.emitting = false;
+  }
+
+  // ── problems ────────────────────────────────────────────────────────────────────────────────
+
+  private fail(text: string): void {
+    this.problems ??= [];
+    this.problems.push(text);
+  }
+
+  private problem(code: 505 | 507 | 508, text: string, payload: Buffer, drops: boolean): void {
+    const error = new ProtocolError(code, text, excerpt(payload), drops, this.host, this.port);
+    if (drops) {
+      this.broken = true;
+      this.pending = [];
+      this.pendingBytes = 0;
     }
-  };
-  io.emitError = (message, code, reqId, advancedOrderReject) => {
-    if (decoding !== undefined && code === DECODER_COMPLAINT && reqId === undefined) {
-      fail(message.replace(/\s*Please report to \S+$/, ""));
-      return;
-    }
-    emitError(message, code, reqId, advancedOrderReject);
-  };
-  socket.onEnd = () => {
-    if (!broken && pendingBytes > 0) {
-      const rest = Buffer.concat(pending, pendingBytes);
-      const arrived =
-        rest.length < 4
-          ? `${rest.length} of the 4 bytes of its length prefix arrived`
-          : `${rest.length - 4} of ${rest.readUInt32BE(0)} bytes arrived`;
-      problem(507, `the connection closed in the middle of a message (${arrived})`, rest.subarray(4), true);
-    }
-    endSocket();
-  };
-  return traffic;
+    this.api.emit(EventName.error, error, error.code, -1);
+  }
+
+  /** The socket ended or closed (both come): a message it cut off is reported once. */
+  private onEnd(): void {
+    if (this.broken || this.pendingBytes === 0) return;
+    const rest = Buffer.concat(this.pending, this.pendingBytes);
+    const arrived =
+      rest.length < 4
+        ? `${rest.length} of the 4 bytes of its length prefix arrived`
+        : `${rest.length - 4} of ${rest.readUInt32BE(0)} bytes arrived`;
+    this.problem(
+      507,
+      `the connection closed in the middle of a message (${arrived})`,
+      rest.subarray(4),
+      true,
+    );
+  }
 }
 
 /** The message id (the first field: 1 to 9 digits) of bytes[start, end); undefined if it is not one. */
