@@ -189,8 +189,9 @@ export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
     client.removeAllListeners("data");
     client.on("data", (data: Buffer) => this.onData(data));
     // Ahead of @stoqey/ib's own: a message cut off by the close is reported before `disconnected`.
-    client.prependListener("end", () => this.onEnd());
-    client.prependListener("close", () => this.onEnd());
+    const onEnd = () => this.onEnd();
+    client.prependListener("end", onEnd);
+    client.prependListener("close", onEnd);
   }
 
   private onData(data: Buffer): void {
