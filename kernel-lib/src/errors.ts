@@ -112,22 +112,29 @@ export class HandshakeTimeoutError extends IbkrError {
  * codes: 505 (unknown message id), 507 (bad message length), 508 (bad message).
  */
 export class ProtocolError extends IbkrError {
-  constructor(
-    code: 505 | 507 | 508,
-    problem: string,
-    /** The first characters of the message, fields separated by "|" (empty when the framing broke). */
-    readonly excerpt: string,
-    /** Whether the library dropped the connection over it (it then reconnects). */
-    readonly dropsConnection: boolean,
-    readonly host: string,
-    readonly port: number,
-    cause?: unknown,
-    /**
-     * The connection closed in the middle of a message: a restart or a network cut rather than a TWS
-     * that writes bad messages, so it does not lengthen the wait before the next reconnect.
-     */
-    readonly cutOff = false,
-  ) {
+  /** The first characters of the message, fields separated by "|" (empty when the framing broke). */
+  readonly excerpt: string;
+  /** Whether the library dropped the connection over it (it then reconnects). */
+  readonly dropsConnection: boolean;
+  /**
+   * The connection closed in the middle of a message: a restart or a network cut rather than a TWS
+   * that writes bad messages, so it does not lengthen the wait before the next reconnect.
+   */
+  readonly cutOff: boolean;
+  readonly host: string;
+  readonly port: number;
+
+  constructor(details: {
+    code: 505 | 507 | 508;
+    problem: string;
+    excerpt: string;
+    dropsConnection: boolean;
+    cutOff?: boolean;
+    host: string;
+    port: number;
+    cause?: unknown;
+  }) {
+    const { code, problem, excerpt, dropsConnection, cutOff = false, host, port, cause } = details;
     super({
       code,
       what: `Malformed message from ${host}:${port}: ${problem}${excerpt ? ` (message: "${excerpt}")` : ""}.`,
@@ -140,6 +147,11 @@ export class ProtocolError extends IbkrError {
         `If it repeats, check that port ${port} belongs to TWS / IB Gateway (not another program or a proxy) and that TWS / IB Gateway is up to date.`,
       cause,
     });
+    this.excerpt = excerpt;
+    this.dropsConnection = dropsConnection;
+    this.cutOff = cutOff;
+    this.host = host;
+    this.port = port;
   }
 }
 

@@ -184,8 +184,9 @@ export class IB extends EventEmitter<IBEvents> {
   private readonly connection: Connection;
   private readonly router = new RequestRouter();
   private readonly guard: TradingGuard;
-  private readonly pacer = new HistoricalPacer();
-  private readonly liveForms = new LiveForms();
+  /** Made on first use, like the forms below: most connections never download bars or show a live form. */
+  private pacer: HistoricalPacer | undefined;
+  private forms: LiveForms | undefined;
   /**
    * Aborted by close(): ends waits that would otherwise outlive the connection (historical pacing).
    * Made on first use (closingController), as most connections never wait: Node's AbortController
@@ -236,7 +237,7 @@ export class IB extends EventEmitter<IBEvents> {
     });
     this.connection.on("warning", (error) => this.emit("warning", error));
     this.connection.on("ready", (session, { reconnected }) => this.onSession(session, reconnected));
-    this.broker.on("position", (p) => this.emit("position", p));
+    this.broker.on("position", (p) => this.onPosition(p));
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
     this.broker.on("commission", (f) => this.emit("commission", f));
@@ -340,7 +341,7 @@ export class IB extends EventEmitter<IBEvents> {
   /** Disconnects for good and stops every subscription. */
   close(reason = "closed by user"): void {
     openConnections.delete(this);
-    this.liveForms.stopAll();
+    this.forms?.stopAll();
     const closing = this.closingController();
     if (!closing.signal.aborted) closing.abort(new NotConnectedError("disconnected", reason));
     for (const ticker of [...this.tickers.keys()]) ticker.stop();
@@ -348,6 +349,11 @@ export class IB extends EventEmitter<IBEvents> {
     this.failOpenOrderWaiters(new NotConnectedError("disconnected", reason));
     this.connection.close(reason);
     this.emit("closed");
+  }
+
+  private get liveForms(): LiveForms {
+    this.forms ??= new LiveForms();
+    return this.forms;
   }
 
   private closingController(): AbortController {
@@ -509,10 +515,6 @@ export class IB extends EventEmitter<IBEvents> {
           });
         },
       ),
-      // A closed position's P&L subscription ends with it.
-      listen(api, EventName.position, (account: string, contract: Contract, pos: number) => {
-        if (pos === 0) this.cancelPositionPnl(positionKey(account, contract.conId));
-      }),
     ];
     this.detachSession = () => {
       for (const off of offs) off();
@@ -590,6 +592,13 @@ export class IB extends EventEmitter<IBEvents> {
         return;
       }
     }
+  }
+
+  private onPosition(position: Position): void {
+    this.emit("position", position);
+    // A closed position's P&L subscription ends with it.
+    if (position.quantity === 0)
+      this.cancelPositionPnl(positionKey(position.account, position.contract.conId));
   }
 
   private onOrder(record: OrderRecord): void {
@@ -1309,6 +1318,7 @@ export class IB extends EventEmitter<IBEvents> {
   ): Promise<Bar[]> {
     const end = request.endMs === undefined ? "" : formatUtc(new Date(request.endMs));
     const key = [contractLabel(contract), end, request.duration, barSize, what, useRTH].join("|");
+    this.pacer ??= new HistoricalPacer();
     await this.pacer.wait(key, contractLabel(contract), this.closingController().signal);
     const api = this.api();
     const bars: Bar[] = [];

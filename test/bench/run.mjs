@@ -17,6 +17,8 @@
  * Then BENCHMARKS.md at the repository root: every figure, baseline, ratio and aim
  * (report-md.mjs). A section that fails is reported as failed; the others still run.
  * `--quick`: a few seconds each, rough figures; the Markdown goes to test/bench/results/ instead.
+ * `--only library` (names from SECTIONS, comma-separated): just those sections, their reports and
+ * JSON figures; BENCHMARKS.md is left alone, as it reports every section.
  *
  *   npm run bench            # builds first
  *   node test/bench/run.mjs  # uses kernel-lib/dist as built
@@ -45,6 +47,8 @@ const DATA_SCRIPT = new URL("./data.mjs", import.meta.url);
 const IB_ASYNC_RESULTS = new URL("./results/ib-async.json", import.meta.url);
 const PANEL_RESULTS = new URL("./results/panel.json", import.meta.url);
 const quick = process.argv.includes("--quick");
+const onlyIndex = process.argv.indexOf("--only");
+const only = onlyIndex < 0 ? undefined : (process.argv[onlyIndex + 1] ?? "").split(",");
 const MARKDOWN = new URL(quick ? "./results/BENCHMARKS.md" : "../../BENCHMARKS.md", import.meta.url);
 
 const config = {
@@ -224,20 +228,36 @@ async function panelMain() {
   return results;
 }
 
+const SECTIONS = {
+  simulator: ["simulator benchmark", simulatorMain],
+  library: ["library benchmark", libraryMain],
+  data: ["results-as-data benchmark", dataMain],
+  ibAsync: ["ib_async baseline", ibAsyncMain],
+  panel: ["panel benchmarks", panelMain],
+};
+
 async function main() {
   const started = performance.now();
   const date = new Date().toISOString();
   const loadBefore = loadavg()[0];
-  const simulator = await section("simulator benchmark", simulatorMain);
-  console.log("");
-  const library = await section("library benchmark", libraryMain);
-  console.log("");
-  const data = await section("results-as-data benchmark", dataMain);
-  console.log("");
-  const ibAsync = await section("ib_async baseline", ibAsyncMain);
-  console.log("");
-  const panel = await section("panel benchmarks", panelMain);
+  const names = only ?? Object.keys(SECTIONS);
+  const unknown = names.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0)
+    throw new Error(
+      `--only: no section ${unknown.join(", ")}; sections: ${Object.keys(SECTIONS).join(", ")}`,
+    );
+  const results = {};
+  for (const name of names) {
+    if (name !== names[0]) console.log("");
+    const [title, run] = SECTIONS[name];
+    results[name] = await section(title, run);
+  }
   const seconds = (performance.now() - started) / 1000;
+  if (Object.values(results).some((r) => r.error)) process.exitCode = 1;
+  if (only) {
+    console.log(`\n${names.join(", ")} in ${seconds.toFixed(0)} s (--only: no Markdown report)`);
+    return;
+  }
   await writeMarkdown(
     {
       date,
@@ -245,18 +265,13 @@ async function main() {
       load: { before: loadBefore, after: loadavg()[0] },
       quick,
       seconds,
-      simulator,
-      library,
-      data,
-      ibAsync,
-      panel,
+      ...results,
     },
     MARKDOWN,
   );
   console.log(
     `\nAll benchmarks in ${seconds.toFixed(0)} s; report written to ${relative(process.cwd(), fileURLToPath(MARKDOWN))}`,
   );
-  if ([simulator, library, data, ibAsync, panel].some((r) => r.error)) process.exitCode = 1;
 }
 
 await main();

@@ -14,7 +14,7 @@ import {
   NotConnectedError,
   ProtocolError,
 } from "../errors";
-import { guardIncoming } from "./incoming-guard";
+import { IncomingGuard, type IncomingTraffic } from "./incoming-guard";
 import { hostKind, type ResolvedOptions } from "./options";
 
 export type ConnectionState = "connecting" | "connected" | "stale" | "reconnecting" | "disconnected";
@@ -43,6 +43,8 @@ export interface Session {
   serverVersion: number;
   /** Counts sessions: 1 for the first connection, 2 after the first reconnect … */
   generation: number;
+  /** How often TWS has been heard from (reads from the socket). */
+  traffic: IncomingTraffic;
 }
 
 /** The events a Connection emits. */
@@ -80,7 +82,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private generation = 0;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private awaitingTime = false;
+  /** The session's reads when the keepalive's reqCurrentTime went out; undefined while none is awaited. */
+  private readsAtKeepalive: number | undefined;
   private closed = false;
   /** When the current session became ready (ms, Date.now()). */
   private readyAt = 0;
@@ -198,7 +201,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** One connection attempt on one port with one client id, up to ready. */
   private attempt(port: number, clientId: number): Promise<Session> {
     const api = new IBApi({ host: this.options.host, port, maxReqPerSec: MAX_REQUESTS_PER_SECOND });
-    guardIncoming(api, this.options.host, port);
+    const incoming = new IncomingGuard(api, this.options.host, port);
     return new Promise<Session>((resolve, reject) => {
       let accounts: string[] | undefined;
       let nextValidId: number | undefined;
@@ -223,6 +226,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           nextValidId: nextValidId ?? 1,
           serverVersion: serverVersion ?? 0,
           generation: ++this.generation,
+          traffic: incoming,
         });
       };
       const timer = setTimeout(() => {
@@ -270,7 +274,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             ),
           );
       });
-      api.connect(clientId);
+      incoming.connect(clientId);
     });
   }
 
@@ -296,11 +300,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if ((code === 1101 || code === 1102) && this.status.state === "stale")
         this.setState("connected", `connectivity restored (${code})`);
     });
-    // Anything TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
-    // can wait behind a burst of requests in @stoqey/ib's rate limiter (40/s) for longer than an interval.
-    api.on(EventName.received, () => {
-      this.awaitingTime = false;
-    });
     this.startKeepalive(session);
     this.setState("connected", reconnected ? "reconnected" : "connected");
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve(session);
@@ -309,21 +308,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private startKeepalive(session: Session): void {
     clearInterval(this.keepaliveTimer);
-    this.awaitingTime = false;
+    this.readsAtKeepalive = undefined;
+    // Anything TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
+    // can wait behind a burst of requests in @stoqey/ib's rate limiter (40/s) for longer than an interval.
+    const unanswered = () => this.readsAtKeepalive === session.traffic.reads;
     this.keepaliveTimer = setInterval(() => {
       if (this.session !== session) return;
-      if (this.awaitingTime) {
+      if (unanswered()) {
         // The last reqCurrentTime went unanswered for a whole interval: a half-open socket — unless
         // the answer is waiting to be read. After the event loop was blocked (a long synchronous
         // cell) an overdue timer runs before sockets are read, so judge once pending input is in.
         setImmediate(() => {
-          if (this.closed || this.session !== session || !this.awaitingTime) return;
+          if (this.closed || this.session !== session || !unanswered()) return;
           this.setState("stale", `keepalive unanswered for ${this.options.keepaliveMs} ms`);
           this.lost(session, "keepalive unanswered: the connection is half-open");
         });
         return;
       }
-      this.awaitingTime = true;
+      this.readsAtKeepalive = session.traffic.reads;
       session.api.reqCurrentTime();
     }, this.options.keepaliveMs);
     this.keepaliveTimer.unref();

@@ -6,14 +6,20 @@
  * throws out of the socket's 'data' handler, which kills a notebook kernel. Fields missing or left
  * over come out only as error 505 with id -1, after the garbled message's events went out anyway.
  *
- * So one IBApi's socket and decoder are wrapped (per instance; the library pins @stoqey/ib): a broken
- * framing drops the connection at once; a message id @stoqey/ib has no decoder for is skipped; a
- * message its decoder cannot read, or whose position, order or fill numbers came out as NaN (text
+ * So the guard stands between one IBApi's socket and its decoder (the library pins @stoqey/ib): a
+ * broken framing drops the connection at once; a message id @stoqey/ib has no decoder for is skipped;
+ * a message its decoder cannot read, or whose position, order or fill numbers came out as NaN (text
  * where TWS sends digits), emits none of its events and drops the connection, since the state it
  * carried is lost and only a fresh download restores it. Each problem becomes a ProtocolError on
  * the IBApi's error event (id -1), where the Connection acts on it.
+ *
+ * It changes no property of @stoqey/ib's objects, only which listener reads the TCP socket and whom
+ * the decoder reports to: @stoqey/ib's code, shared by every IBApi in the process, then meets objects
+ * of one shape, and V8 keeps it optimized (patched instances made it polymorphic, and deoptimized it
+ * over and over when another IBApi ran in the same process).
  */
 import { isUtf8 } from "node:buffer";
+import type { Socket } from "node:net";
 import { EventName, type IBApi } from "@stoqey/ib";
 import { IN_MSG_ID } from "@stoqey/ib/dist/core/io/enum/in-msg-id";
 import { ProtocolError } from "../errors";
@@ -28,75 +34,83 @@ const DECODER_COMPLAINT = 505;
 type Fields = Record<string, unknown>;
 
 /**
- * The numbers the library keeps as state (positions, orders, fills), by event, named. TWS sends only
- * numbers there; @stoqey/ib turns text into NaN without a word, so a NaN means a garbled message.
+ * The numbers the library keeps as state (positions, orders, fills), by event: each named, with the
+ * event argument it is (and the field of that argument, for an object). TWS sends only numbers
+ * there; @stoqey/ib turns text into NaN without a word, so a NaN means a garbled message.
  */
-const STATE_NUMBERS: Record<string, (args: unknown[]) => Record<string, unknown>> = {
-  [EventName.position]: ([, contract, pos, avgCost]) => ({
-    conId: (contract as Fields)?.conId,
-    position: pos,
-    avgCost,
-  }),
-  [EventName.updatePortfolio]: ([contract, pos, marketPrice, marketValue, avgCost]) => ({
-    conId: (contract as Fields)?.conId,
-    position: pos,
-    marketPrice,
-    marketValue,
-    avgCost,
-  }),
-  [EventName.orderStatus]: ([orderId, , filled, remaining, avgFillPrice, permId]) => ({
-    orderId,
-    filled,
-    remaining,
-    avgFillPrice,
-    permId,
-  }),
-  [EventName.openOrder]: ([orderId, contract, order]) => ({
-    orderId,
-    conId: (contract as Fields)?.conId,
-    totalQuantity: (order as Fields)?.totalQuantity,
-    permId: (order as Fields)?.permId,
-  }),
-  [EventName.execDetails]: ([, contract, execution]) => ({
-    conId: (contract as Fields)?.conId,
-    orderId: (execution as Fields)?.orderId,
-    shares: (execution as Fields)?.shares,
-    price: (execution as Fields)?.price,
-  }),
+const STATE_NUMBERS: Record<string, ReadonlyArray<readonly [name: string, arg: number, field?: string]>> = {
+  [EventName.position]: [
+    ["conId", 1, "conId"],
+    ["position", 2],
+    ["avgCost", 3],
+  ],
+  [EventName.updatePortfolio]: [
+    ["conId", 0, "conId"],
+    ["position", 1],
+    ["marketPrice", 2],
+    ["marketValue", 3],
+    ["avgCost", 4],
+  ],
+  [EventName.orderStatus]: [
+    ["orderId", 0],
+    ["filled", 2],
+    ["remaining", 3],
+    ["avgFillPrice", 4],
+    ["permId", 5],
+  ],
+  [EventName.openOrder]: [
+    ["orderId", 0],
+    ["conId", 1, "conId"],
+    ["totalQuantity", 2, "totalQuantity"],
+    ["permId", 2, "permId"],
+  ],
+  [EventName.execDetails]: [
+    ["conId", 1, "conId"],
+    ["orderId", 2, "orderId"],
+    ["shares", 2, "shares"],
+    ["price", 2, "price"],
+  ],
 };
 
-const NONE: readonly string[] = [];
-
-/** The state numbers of an event that are not numbers, named. Runs for every event: allocates only for a bad one. */
-function garbledNumbers(eventName: string, args: unknown[]): readonly string[] {
-  const pick = STATE_NUMBERS[eventName];
-  if (!pick) return NONE;
-  const numbers = pick(args);
+/** The state numbers of an event that are not numbers, named; undefined (no allocation) when all are. */
+function garbledNumbers(eventName: string, args: readonly unknown[]): string[] | undefined {
+  const numbers = STATE_NUMBERS[eventName];
+  if (numbers === undefined) return undefined;
   let garbled: string[] | undefined;
-  for (const name in numbers) {
-    if (!Number.isNaN(numbers[name])) continue;
+  for (let i = 0; i < numbers.length; i++) {
+    const [name, arg, field] = numbers[i] as (typeof numbers)[number];
+    const value = field === undefined ? args[arg] : (args[arg] as Fields | undefined)?.[field];
+    if (!Number.isNaN(value)) continue;
     garbled ??= [];
     garbled.push(name);
   }
-  return garbled ?? NONE;
+  return garbled;
 }
 
-/** The parts of @stoqey/ib 1.6.10's IBApi the guard wraps. */
-interface StoqeyInternals {
-  socket: { onData(data: Buffer): void; onEnd(): void };
-  decoder: Record<string, unknown> & { processMsg(msgId: number): void };
-  emitError(message: string, code: number, reqId?: number, advancedOrderReject?: unknown): void;
+/** What the decoder reports to (@stoqey/ib's DecoderCallbacks): the controller, or the guard in its place. */
+interface DecoderCallbacks {
+  readonly serverVersion: number;
   emitEvent(eventName: string, ...args: unknown[]): void;
+  emitError(message: string, code: number, reqId?: number, advancedOrderReject?: unknown): void;
+  emitInfo(message: string, code: number): void;
+}
+
+/** The parts of @stoqey/ib 1.6.10's IBApi the guard uses. */
+interface StoqeyInternals extends DecoderCallbacks {
+  socket: { client?: Socket; onMessage(text: string): void; onEnd(): void };
+  decoder: Record<string, unknown> & { callback: DecoderCallbacks; drainQueue(): void };
 }
 
 function internals(api: IBApi): StoqeyInternals {
   const controller = (api as unknown as { controller?: Partial<StoqeyInternals> }).controller;
   if (
-    typeof controller?.socket?.onData !== "function" ||
+    typeof controller?.socket?.onMessage !== "function" ||
     typeof controller.socket.onEnd !== "function" ||
-    typeof controller.decoder?.processMsg !== "function" ||
+    controller.decoder?.callback !== controller ||
+    typeof controller.decoder.drainQueue !== "function" ||
+    typeof controller.emitEvent !== "function" ||
     typeof controller.emitError !== "function" ||
-    typeof controller.emitEvent !== "function"
+    typeof controller.emitInfo !== "function"
   ) {
     throw new Error(
       "ibkr-notebook: @stoqey/ib's IBApi is not the one this library was built on (1.6.10); reinstall ibkr-notebook's dependencies.",
@@ -105,149 +119,256 @@ function internals(api: IBApi): StoqeyInternals {
   return controller as StoqeyInternals;
 }
 
-/** Puts the guard between one IBApi's socket and its decoder, before it connects. */
-export function guardIncoming(api: IBApi, host: string, port: number): void {
-  const io = internals(api);
-  const readFrame = io.socket.onData.bind(io.socket);
-  const endSocket = io.socket.onEnd.bind(io.socket);
-  const processMsg = io.decoder.processMsg.bind(io.decoder);
-  const emitError = io.emitError.bind(io);
-  const emitEvent = io.emitEvent.bind(io);
+/** By decoder prototype: the names of the message ids it has a decodeMsg_ function for, indexed by id. */
+const decodableByClass = new WeakMap<object, ReadonlyArray<string | undefined>>();
 
-  /** Message ids this decoder has a decodeMsg_ function for, with their names. */
-  const decodable = new Map<number, string>();
-  for (const [name, id] of Object.entries(IN_MSG_ID)) {
-    if (typeof id === "number" && typeof io.decoder[`decodeMsg_${name}`] === "function")
-      decodable.set(id, name);
+function decodableIds(decoder: object): ReadonlyArray<string | undefined> {
+  const prototype = Object.getPrototypeOf(decoder) as Record<string, unknown>;
+  let names = decodableByClass.get(prototype);
+  if (names === undefined) {
+    const table: Array<string | undefined> = [];
+    for (const [name, id] of Object.entries(IN_MSG_ID)) {
+      if (typeof id === "number" && typeof prototype[`decodeMsg_${name}`] === "function") table[id] = name;
+    }
+    names = table;
+    decodableByClass.set(prototype, names);
   }
-
-  let buffer: Buffer = Buffer.alloc(0);
-  let first = true;
-  /** Set once the stream is dropped: nothing more is decoded. */
-  let broken = false;
-  /** While one message is decoded: what went wrong with it, if anything. */
-  let decoding: { problems: string[] } | undefined;
-
-  const report = (error: ProtocolError) => {
-    if (error.dropsConnection) {
-      broken = true;
-      buffer = Buffer.alloc(0);
-    }
-    api.emit(EventName.error, error, error.code, -1);
-  };
-  const problem = (code: 505 | 507 | 508, text: string, payload: Buffer, drops: boolean, cause?: unknown) =>
-    report(new ProtocolError(code, text, excerpt(payload), drops, host, port, cause));
-
-  io.socket.onData = (data: Buffer) => {
-    if (broken) return;
-    buffer = buffer.length === 0 ? data : Buffer.concat([buffer, data]);
-    while (!broken && buffer.length >= 4) {
-      const length = buffer.readUInt32BE(0);
-      if (length === 0 || length > MAX_MESSAGE_LENGTH) {
-        const size = length === 0 ? "an empty message" : `a message of ${length} bytes`;
-        problem(
-          507,
-          `the length prefix announces ${size} (TWS sends 1 to ${MAX_MESSAGE_LENGTH})`,
-          Buffer.alloc(0),
-          true,
-        );
-        return;
-      }
-      if (buffer.length < 4 + length) return; // the rest is still on its way
-      const frame = buffer.subarray(0, 4 + length);
-      buffer = buffer.subarray(4 + length);
-      const payload = frame.subarray(4);
-      if (payload[payload.length - 1] !== 0) {
-        problem(
-          507,
-          "the message does not end with a NUL, so its last field would run into the next message",
-          payload,
-          true,
-        );
-        return;
-      }
-      if (!isUtf8(payload)) {
-        problem(508, "the message is not valid UTF-8", payload, true);
-        return;
-      }
-      if (first) {
-        first = false; // the server version and connection time: no message id
-        readFrame(frame);
-        continue;
-      }
-      const id = messageId(payload);
-      const name = id === undefined ? undefined : decodable.get(id);
-      if (name === undefined) {
-        const idField = payload.toString("utf8", 0, payload.indexOf(0));
-        problem(
-          505,
-          `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`,
-          payload,
-          false,
-        );
-        continue;
-      }
-      decoding = { problems: [] };
-      try {
-        readFrame(frame);
-      } finally {
-        const { problems } = decoding;
-        decoding = undefined;
-        if (problems.length > 0)
-          problem(508, `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`, payload, true);
-      }
-    }
-  };
-
-  // A decoder that throws (a negative count, bad JSON) fails its message, not the process. Running
-  // out of fields is @stoqey/ib's own UnderrunError: it handles that itself, and complains (above).
-  io.decoder.processMsg = (msgId: number) => {
-    try {
-      processMsg(msgId);
-    } catch (error) {
-      if (!decoding || (error as Error).name === "UnderrunError") throw error;
-      decoding.problems.push(`${(error as Error).name}: ${(error as Error).message}`);
-    }
-  };
-  io.emitError = (message, code, reqId, advancedOrderReject) => {
-    if (decoding && code === DECODER_COMPLAINT && reqId === undefined) {
-      decoding.problems.push(message.replace(/\s*Please report to \S+$/, ""));
-      return;
-    }
-    emitError(message, code, reqId, advancedOrderReject);
-  };
-  // A message that failed to decode emits none of its events: they would carry its garbled fields.
-  io.emitEvent = (eventName, ...args) => {
-    if (decoding) {
-      const garbled = garbledNumbers(eventName, args);
-      if (garbled.length > 0) decoding.problems.push(`${eventName}: ${garbled.join(", ")} not a number`);
-      if (decoding.problems.length > 0) return;
-    }
-    emitEvent(eventName, ...args);
-  };
-  io.socket.onEnd = () => {
-    if (!broken && buffer.length > 0) {
-      const arrived =
-        buffer.length < 4
-          ? `${buffer.length} of the 4 bytes of its length prefix arrived`
-          : `${buffer.length - 4} of ${buffer.readUInt32BE(0)} bytes arrived`;
-      const text = `the connection closed in the middle of a message (${arrived})`;
-      report(new ProtocolError(507, text, excerpt(buffer.subarray(4)), true, host, port, undefined, true));
-    }
-    endSocket();
-  };
+  return names;
 }
 
-/** The message id (the first field: 1 to 9 digits), read from the bytes; undefined if it is not one. */
-function messageId(payload: Buffer): number | undefined {
+/** What the guard counts of a connection's input. */
+export interface IncomingTraffic {
+  /** Reads from the socket so far. */
+  readonly reads: number;
+}
+
+/**
+ * The guard of one IBApi, made before it connects; connect() through it. It reads the TCP socket in
+ * @stoqey/ib's place: it finds the messages in each read, checks each, and hands its text to the
+ * socket's onMessage, the step after @stoqey/ib's own framing (which would copy every message once
+ * more). The decoder reports to the guard, which passes on what a sound message emits. It counts the
+ * reads, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
+ * its close for a while (@stoqey/ib's rate-limit timer).
+ */
+export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
+  reads = 0;
+  private readonly controller: StoqeyInternals;
+  private readonly decodable: ReadonlyArray<string | undefined>;
+  /** A message still arriving, in the reads it came in, and how many bytes it takes to go on. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 4;
+  private first = true;
+  /** Set once the stream is dropped: nothing more is decoded. */
+  private broken = false;
+  /** While one message is decoded: its name, and what went wrong with it, if anything. */
+  private decoding: string | undefined = undefined;
+  private problems: string[] | undefined = undefined;
+  /** While the decoder's report goes out to listeners: what they throw is theirs, not the message's. */
+  private emitting = false;
+
+  constructor(
+    private readonly api: IBApi,
+    private readonly host: string,
+    private readonly port: number,
+  ) {
+    this.controller = internals(api);
+    this.decodable = decodableIds(this.controller.decoder);
+    this.controller.decoder.callback = this;
+  }
+
+  get serverVersion(): number {
+    return this.controller.serverVersion;
+  }
+
+  /** IBApi.connect, with the socket's input read by the guard. */
+  connect(clientId: number): void {
+    this.api.connect(clientId);
+    const client = this.controller.socket.client;
+    if (!client) throw new Error("ibkr-notebook: @stoqey/ib's IBApi did not open a socket on connect()");
+    client.removeAllListeners("data");
+    client.on("data", (data: Buffer) => this.onData(data));
+    // Ahead of @stoqey/ib's own: a message cut off by the close is reported before `disconnected`.
+    const onEnd = () => this.onEnd();
+    client.prependListener("end", onEnd);
+    client.prependListener("close", onEnd);
+  }
+
+  private onData(data: Buffer): void {
+    if (this.broken) return;
+    this.reads++;
+    let bytes = data;
+    if (this.pendingBytes > 0) {
+      this.pending.push(data);
+      this.pendingBytes += data.length;
+      if (this.pendingBytes < this.needed) return; // copied together once, when enough has arrived
+      bytes = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    let offset = 0;
+    while (offset + 4 <= bytes.length) {
+      const length = bytes.readUInt32BE(offset);
+      if (length === 0 || length > MAX_MESSAGE_LENGTH) {
+        const size = length === 0 ? "an empty message" : `a message of ${length} bytes`;
+        const what = `the length prefix announces ${size} (TWS sends 1 to ${MAX_MESSAGE_LENGTH})`;
+        this.problem(507, what, Buffer.alloc(0), true);
+        return;
+      }
+      const end = offset + 4 + length;
+      if (end > bytes.length) break; // the rest is still on its way
+      if (!this.accept(bytes, offset + 4, end)) return;
+      offset = end;
+    }
+    if (offset < bytes.length) {
+      const rest = bytes.subarray(offset);
+      this.pending.push(rest);
+      this.pendingBytes = rest.length;
+      this.needed = rest.length < 4 ? 4 : 4 + rest.readUInt32BE(0);
+    }
+  }
+
+  /** One whole message, bytes[start, end) without its length prefix; false once the stream is dropped. */
+  private accept(bytes: Buffer, start: number, end: number): boolean {
+    if (bytes[end - 1] !== 0) {
+      const text = "the message does not end with a NUL, so its last field would run into the next message";
+      this.problem(507, text, bytes.subarray(start, end), true);
+      return false;
+    }
+    const text = bytes.toString("utf8", start, end);
+    // Bytes that are not UTF-8 decode as U+FFFD: only text with one in it can be broken.
+    if (text.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end))) {
+      this.problem(508, "the message is not valid UTF-8", bytes.subarray(start, end), true);
+      return false;
+    }
+    if (this.first) {
+      this.first = false; // the server version and connection time: no message id
+      this.controller.socket.onMessage(text);
+      return !this.broken;
+    }
+    const id = messageId(bytes, start, end);
+    const name = id === undefined ? undefined : this.decodable[id];
+    if (name === undefined) {
+      const idField = text.slice(0, text.indexOf("\0"));
+      const what = `message id "${idField.slice(0, 20)}" is not one @stoqey/ib can decode; skipped`;
+      this.problem(505, what, bytes.subarray(start, end), false);
+      return true;
+    }
+    this.decoding = name;
+    try {
+      this.controller.socket.onMessage(text);
+    } catch (error) {
+      // A decoder that throws (a negative count, bad JSON) fails its message, not the process; what
+      // a listener throws goes on its way. Running out of fields is @stoqey/ib's own UnderrunError,
+      // which it catches itself and complains of (emitError).
+      if (this.emitting) {
+        this.emitting = false;
+        throw error;
+      }
+      this.controller.decoder.drainQueue(); // the rest of the message
+      this.fail(`${(error as Error).name}: ${(error as Error).message}`);
+    } finally {
+      this.decoding = undefined;
+      const problems = this.problems;
+      if (problems !== undefined) {
+        this.problems = undefined;
+        const what = `${name} (id ${id}) could not be decoded: ${problems.join("; ")}`;
+        this.problem(508, what, bytes.subarray(start, end), true);
+      }
+    }
+    return !this.broken;
+  }
+
+  // ── the decoder's reports ───────────────────────────────────────────────────────────────────
+
+  /** An event of the message being decoded: none goes out once it failed, as they carry its garbled fields. */
+  emitEvent(eventName: string, ...args: unknown[]): void {
+    if (this.decoding !== undefined) {
+      const garbled = garbledNumbers(eventName, args);
+      if (garbled !== undefined) this.fail(`${eventName}: ${garbled.join(", ")} not a number`);
+      if (this.problems !== undefined) return;
+    }
+    this.emitting = true;
+    this.controller.emitEvent(eventName, ...args);
+    this.emitting = false;
+  }
+
+  /** @stoqey/ib's complaints about the message being decoded (fields missing or left over) fail it. */
+  emitError(message: string, code: number, reqId?: number, advancedOrderReject?: unknown): void {
+    if (this.decoding !== undefined && code === DECODER_COMPLAINT && reqId === undefined) {
+      this.fail(message.replace(/\s*Please report to \S+$/, ""));
+      return;
+    }
+    this.emitting = true;
+    this.controller.emitError(message, code, reqId, advancedOrderReject);
+    this.emitting = false;
+  }
+
+  emitInfo(message: string, code: number): void {
+    this.emitting = true;
+    this.controller.emitInfo(message, code);
+    this.emitting = false;
+  }
+
+  // ── problems ────────────────────────────────────────────────────────────────────────────────
+
+  private fail(text: string): void {
+    this.problems ??= [];
+    this.problems.push(text);
+  }
+
+  private problem(
+    code: 505 | 507 | 508,
+    text: string,
+    payload: Buffer,
+    drops: boolean,
+    cutOff = false,
+  ): void {
+    const error = new ProtocolError({
+      code,
+      problem: text,
+      excerpt: excerpt(payload),
+      dropsConnection: drops,
+      cutOff,
+      host: this.host,
+      port: this.port,
+    });
+    if (drops) {
+      this.broken = true;
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    this.api.emit(EventName.error, error, error.code, -1);
+  }
+
+  /** The socket ended or closed (both come): a message it cut off is reported once. */
+  private onEnd(): void {
+    if (this.broken || this.pendingBytes === 0) return;
+    const rest = Buffer.concat(this.pending, this.pendingBytes);
+    const arrived =
+      rest.length < 4
+        ? `${rest.length} of the 4 bytes of its length prefix arrived`
+        : `${rest.length - 4} of ${rest.readUInt32BE(0)} bytes arrived`;
+    this.problem(
+      507,
+      `the connection closed in the middle of a message (${arrived})`,
+      rest.subarray(4),
+      true,
+      true,
+    );
+  }
+}
+
+/** The message id (the first field: 1 to 9 digits) of bytes[start, end); undefined if it is not one. */
+function messageId(bytes: Buffer, start: number, end: number): number | undefined {
   let id = 0;
-  let i = 0;
-  for (; i < payload.length && payload[i] !== 0; i++) {
-    const digit = (payload[i] as number) - 48;
-    if (digit < 0 || digit > 9 || i === 9) return undefined;
+  let i = start;
+  for (; i < end && bytes[i] !== 0; i++) {
+    const digit = (bytes[i] as number) - 48;
+    if (digit < 0 || digit > 9 || i - start === 9) return undefined;
     id = id * 10 + digit;
   }
-  return i === 0 ? undefined : id;
+  return i === start ? undefined : id;
 }
 
 /** The first characters of a message, fields separated by "|", for an error to quote. */

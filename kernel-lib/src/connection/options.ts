@@ -122,7 +122,11 @@ function envInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return value;
 }
 
-/** Merges arguments over IBKR_* environment variables over defaults, and validates every field. */
+/**
+ * Merges arguments over IBKR_* environment variables over defaults, and validates every field. A
+ * variable is read only when its argument is absent (undefined or null, as `??` reads it): each read
+ * of process.env calls into Node's environment, several microseconds when caches are cold.
+ */
 export function resolveOptions(
   options: ConnectOptions = {},
   env: NodeJS.ProcessEnv = process.env,
@@ -144,9 +148,9 @@ export function resolveOptions(
     }
   }
 
-  const envBroker = envText(env, "IBKR_BROKER")?.trim();
+  const envBroker = options.broker == null ? envText(env, "IBKR_BROKER")?.trim() : undefined;
   const brokerText = options.broker ?? envBroker ?? "ibkr-paper";
-  const brokerField = options.broker === undefined && envBroker !== undefined ? "IBKR_BROKER" : "broker";
+  const brokerField = envBroker !== undefined ? "IBKR_BROKER" : "broker";
   if (brokerText !== "ibkr-paper" && brokerText !== "ibkr-live") {
     throw new InvalidArgumentError(
       brokerField,
@@ -156,11 +160,11 @@ export function resolveOptions(
   }
   const broker: Broker = brokerText;
 
-  const envHost = envText(env, "IBKR_HOST")?.trim();
+  const envHost = options.host == null ? envText(env, "IBKR_HOST")?.trim() : undefined;
   const host = options.host ?? envHost ?? "127.0.0.1";
   if (typeof host !== "string" || host.trim() === "" || /\s/.test(host)) {
     throw new InvalidArgumentError(
-      options.host === undefined && envHost !== undefined ? "IBKR_HOST" : "host",
+      envHost !== undefined ? "IBKR_HOST" : "host",
       `must be a host name or IP address, got ${describe(host)}`,
       'Use "127.0.0.1" when TWS runs on this machine.',
     );
@@ -180,10 +184,9 @@ export function resolveOptions(
         );
 
   let clientId: number | "auto";
-  const envClientId = envText(env, "IBKR_CLIENT_ID")?.trim();
+  const envClientId = options.clientId == null ? envText(env, "IBKR_CLIENT_ID")?.trim() : undefined;
   const rawClientId = options.clientId ?? envClientId ?? 2;
-  const clientIdField =
-    options.clientId === undefined && envClientId !== undefined ? "IBKR_CLIENT_ID" : "clientId";
+  const clientIdField = envClientId !== undefined ? "IBKR_CLIENT_ID" : "clientId";
   if (rawClientId === "auto") {
     clientId = "auto";
   } else {

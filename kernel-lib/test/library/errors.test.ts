@@ -60,7 +60,14 @@ const examples: Array<[string, IbkrError, number | undefined]> = [
   ],
   [
     "ProtocolError",
-    new ProtocolError(507, "the message does not end with a NUL", "49|1|17000", true, "127.0.0.1", 7497),
+    new ProtocolError({
+      code: 507,
+      problem: "the message does not end with a NUL",
+      excerpt: "49|1|17000",
+      dropsConnection: true,
+      host: "127.0.0.1",
+      port: 7497,
+    }),
     507,
   ],
   ["RequestTimeoutError", new RequestTimeoutError("positions", 10_000), undefined],
