@@ -97,6 +97,15 @@ function stopwatch() {
 }
 
 /**
+ * Each side's client from its previous run, held until its next run is over. A notebook holds its
+ * connection for the session, and @stoqey/ib's rate-limit timer holds a closed IBApi for 100 ms
+ * anyway; without this, only the library's objects died between runs, the forced collection before
+ * each run freed their hidden classes, and every library run paid to build them again (100+ µs for
+ * `new IB` alone). Held alike for both sides, so neither pays it.
+ */
+const previous = { library: undefined, raw: undefined };
+
+/**
  * Runs `once(side, clientId)` for library and raw in turn, `warmup` times each untimed, then `count`
  * times each, the order flipping every round (library, raw, raw, library …) so that a change in the
  * machine's load affects both alike. Every call gets a client id of its own.
@@ -121,6 +130,7 @@ function connects({ port, ...plan }) {
     const client = await connect(port, clientId);
     const run = await stop();
     close(client);
+    previous[side] = client;
     return run;
   });
 }
@@ -144,6 +154,7 @@ function positions({ port, expect, ...plan }) {
     const warm = await s.positions(client);
     const { ms: warmMs } = await again();
     s.close(client);
+    previous[side] = client;
     if (s.count(cold) !== expect || s.count(warm) !== expect) {
       throw new Error(`${side}: got ${s.count(cold)} / ${s.count(warm)} positions, expected ${expect}`);
     }
