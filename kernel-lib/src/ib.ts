@@ -61,7 +61,7 @@ import {
   ReadOnlyApiError,
   RequestTimeoutError,
 } from "./errors";
-import { FEED_MIME_TYPE } from "./feed/payload";
+import { FEED_MIME_TYPE, type FeedPayload } from "./feed/payload";
 import { StateFeed } from "./feed/state-feed";
 import { type LiveForm, LiveForms, onEvents } from "./live-forms";
 import { type HistoryRequest, planHistory } from "./market-data/history";
@@ -1402,7 +1402,8 @@ export async function connect(options: ConnectOptions = {}): Promise<IB> {
   ib.on("state", (status) => card.update(status, ib.isLive));
   // And the feed that JupyterLab's panels read (DESIGN decision 2); a no-op outside tslab.
   if (isTslab()) {
-    const feed = new StateFeed(ib, (payload) => publishHidden(FEED_MIME_TYPE, payload)).start();
+    const publish = (payload: FeedPayload) => publishHidden(FEED_MIME_TYPE, payload);
+    const feed = new StateFeed(ib, publish, { maxPerSecond: ib.options.feedMaxPerSecond }).start();
     ib.once("closed", () => feed.stop());
   }
   return ib;

@@ -1,39 +1,14 @@
 /**
- * The panels' benchmarks: ui-tests/bench/panels.bench.ts run by Playwright with the browser tests'
- * start-up (JupyterLab from .venv with jupyterlab-ibkr, Debian's Chromium, the notebooks' tslab),
- * then its raw samples summarized here. Skipped, with the reason, where any of those is missing.
- * Bounded: Playwright's own global timeout (240 s), and this process's kill after 270 s.
+ * The panels' benchmarks: ui-tests/bench/panels.bench.ts run by Playwright (playwright.mjs), then its
+ * raw samples summarized here. Skipped, with the reason, where JupyterLab, Chromium or tslab is
+ * missing. Bounded: Playwright's global timeout (240 s), and this process's kill 30 s later.
  */
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { runBenchSpec, unavailable } from "./playwright.mjs";
 import { summarize } from "./stats.mjs";
 
-const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
-const UI_TESTS = path("../../ui-tests");
-const PLAYWRIGHT = path("../../ui-tests/node_modules/.bin/playwright");
-const RAW = path("./results/panel-raw.json");
-
-const NEEDS = [
-  ["/usr/bin/chromium", "no Debian Chromium at /usr/bin/chromium (scripts/ensure-chromium.sh installs it)"],
-  [path("../../.venv/bin/jupyter"), "no JupyterLab in .venv (make test or make demo installs it)"],
-  [
-    path("../../.venv/share/jupyter/labextensions/jupyterlab-ibkr"),
-    "the jupyterlab-ibkr extension is not installed in .venv (make demo installs it)",
-  ],
-  [PLAYWRIGHT, "ui-tests/node_modules is missing (make ui-tests installs it)"],
-  [
-    path("../../notebooks/node_modules/.bin/tslab"),
-    "notebooks/node_modules has no tslab (npm ci --prefix notebooks)",
-  ],
-];
-
-/** Why the section cannot run here, or undefined when it can. */
-function unavailable() {
-  return NEEDS.find(([file]) => !existsSync(file))?.[1];
-}
+const RAW = fileURLToPath(new URL("./results/panel-raw.json", import.meta.url));
 
 /** Summaries of a list of samples, leaving out the runs where a hop was not seen (null). */
 function summary(values) {
@@ -109,22 +84,11 @@ export async function measurePanels(config) {
   const skipped = unavailable();
   if (skipped) return { skipped };
   const startedAt = Date.now();
-  try {
-    const { stdout } = await promisify(execFile)(PLAYWRIGHT, ["test", "-c", "playwright.bench.config.ts"], {
-      cwd: UI_TESTS,
-      env: {
-        ...process.env,
-        IBKR_BENCH_PANEL_CONFIG: JSON.stringify(config.bench),
-        IBKR_BENCH_PANEL_RESULTS: RAW,
-      },
-      timeout: 270_000,
-      maxBuffer: 16 << 20,
-    });
-    for (const line of stdout.split("\n")) if (line.startsWith("panel bench:")) console.log(`  ${line}`);
-  } catch (error) {
-    const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.trim().split("\n").slice(-15).join("\n");
-    throw new Error(`the panel benchmarks (Playwright) failed: ${error.message.split("\n")[0]}\n${output}`);
-  }
+  await runBenchSpec(
+    "panels.bench.ts",
+    { IBKR_BENCH_PANEL_CONFIG: JSON.stringify(config.bench), IBKR_BENCH_PANEL_RESULTS: RAW },
+    240_000,
+  );
   const raw = JSON.parse(await readFile(RAW, "utf8"));
   if (!(Date.parse(raw.date) >= startedAt - 1000)) throw new Error(`${RAW} holds no fresh figures`);
   return { date: raw.date, seconds: raw.seconds, config, ...summarizeParts(raw, config) };

@@ -14,6 +14,7 @@ const times = (v) => `${v.toFixed(2)}×`;
 /** A ratio held against an aim: one more digit, so that 1.203× is not shown as the aim's 1.20×. */
 const ratio = (v) => `${v.toFixed(3)}×`;
 const yes = (ok) => (ok ? "**met**" : "**NOT met**");
+const signed = (v, unit) => `${v < 0 ? "−" : "+"}${unit(Math.abs(v))}`;
 
 /** "median (min–max)" of a summary, in a unit. */
 const spread = (s, unit = ms) => `${unit(s.median)} (${unit(s.min)}–${unit(s.max)})`;
@@ -32,7 +33,7 @@ function failed(section) {
 
 // ── the summary of aims ───────────────────────────────────────────────────────────────────────
 
-function summaryRows({ simulator, library, panel }) {
+function summaryRows({ simulator, library, panel, pageHour }) {
   const rows = [];
   if (simulator && !simulator.error) {
     const { handshake: h, throughput, config } = simulator;
@@ -87,7 +88,31 @@ function summaryRows({ simulator, library, panel }) {
     ]);
   }
   if (panel && !panel.error && !panel.skipped) rows.push(...panelAimRows(panel));
+  if (pageHour && !pageHour.error && !pageHour.skipped) rows.push(...pageHourAimRows(pageHour));
   return rows;
+}
+
+function pageHourAimRows({ config, heap, nodes, listeners, kernelHeap, met, ...hour }) {
+  const { aims } = config;
+  const run = `${count(hour.snapshots)} snapshots, ${hour.simulatedHours.toFixed(2)} h at 4/s, streamed in ${hour.streamSeconds.toFixed(0)} s`;
+  return [
+    [
+      `Page memory over one simulated hour (${run})`,
+      `heap ${signed(heap.growth, mb)} (peak ${signed(heap.peakGrowth, mb)}); DOM nodes ${signed(nodes.growth, count)}, listeners ${signed(listeners.growth, count)}`,
+      `${mb(heap.start)}, ${count(nodes.start)} nodes, ${count(listeners.start)} listeners (first sample)`,
+      "–",
+      `heap < ${mb(aims.heapGrowthBytes)} at the end and the peak; nodes ≤ +${aims.nodesGrowth}, listeners ≤ +${aims.listenersGrowth}`,
+      yes(met.heap && met.nodes && met.listeners),
+    ],
+    [
+      "Kernel heap over the same hour",
+      signed(kernelHeap.growth, mb),
+      `${mb(kernelHeap.start)} (first sample)`,
+      "–",
+      `< ${mb(aims.kernelHeapGrowthBytes)} at the end`,
+      yes(met.kernelHeap),
+    ],
+  ];
 }
 
 function panelAimRows({ config: { aims }, latency, render, memory }) {
@@ -362,7 +387,7 @@ function panelSection(panel) {
     "No aim: this shows what the positions display adds to a cell.",
   ]);
   part("The page's memory on a changing feed", panel.memory, (m) => [
-    `Both panels open (Orders on the left, Positions on the right) on ${count(m.positions)} positions for ${m.seconds.toFixed(0)} s after a ${bench.memory.warmupMs / 1000} s warm-up: prices ticking every 50 ms, account and portfolio updates every 250 ms, a market order placed by the kernel every second (${m.orders.placed} placed, ${m.orders.failed} failed), ${m.fills} one-share fills of a resting order; ${m.snapshots} snapshots reached the page from the start of the feed. The page's JS heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); baseline: the same page before the feed started.`,
+    `Both panels open (Orders on the left, Positions on the right) on ${count(m.positions)} positions for ${m.seconds.toFixed(0)} s after a ${bench.memory.warmupMs / 1000} s warm-up: prices ticking every 50 ms, account and portfolio updates every 250 ms, a market order placed by the kernel every second (${m.orders.placed} placed, ${m.orders.failed} failed), ${m.fills} one-share fills of a resting order; ${m.snapshots} snapshots reached the page from the start of the feed. The page's JS heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage), the nodes in its document and its JS event listeners; baseline: the same page before the feed started.`,
     "",
     table(
       ["sample", "seconds", "JS heap", "DOM nodes", "event listeners", "snapshots"],
@@ -391,6 +416,79 @@ function panelSection(panel) {
   return out;
 }
 
+function pageHourSection(hour) {
+  const out = ["## One simulated hour in the page and the kernel", ""];
+  const why = failed(hour);
+  if (why) return [...out, why];
+  const { config, heap, nodes, listeners, kernelHeap, kernelRss, lag, met, orders } = hour;
+  const { bench, aims } = config;
+  const { clocks } = bench;
+  const speed = bench.feedMaxPerSecond / 4;
+  const statuses = Object.entries(orders.statuses)
+    .map(([status, n]) => `${count(n)} ${status}`)
+    .join(", ");
+  const sampleRow = (label, seconds, s, lagMs, kernel) => [
+    label,
+    seconds,
+    s.snapshots === undefined ? "–" : count(s.snapshots),
+    lagMs === undefined ? "–" : (lagMs / 1000).toFixed(1),
+    mb(s.page.usedBytes),
+    `${count(s.page.nodes)} (${count(s.page.liveNodes)})`,
+    count(s.page.listeners),
+    s.done ? `${count(s.done.orders)} / ${count(s.done.rows)}` : "–",
+    kernel.heap === null ? "–" : mb(kernel.heap),
+    mb(kernel.rss),
+  ];
+  const first = hour.samples[0];
+  const end = hour.samples.length - 1;
+  const behind = lag.end - lag.start > 2000;
+  out.push(
+    `The hardening issue's long run: "one hour of simulated streaming (compressed in time where possible) with memory sampled: no growth beyond a stated bound in the kernel or the browser" (ui-tests/bench/hour.bench.ts). Both panels open (Orders on the left, Positions on the right) in JupyterLab 4.6 and Chromium; one notebook on the tslab kernel connected with \`connect({ feedMaxPerSecond: ${bench.feedMaxPerSecond} })\`, ${speed}× the feed's default 4 snapshots/s, to ibkr-sim in the benchmark's driver with ${count(bench.positions)} positions and its clocks ${speed}× as fast: prices every ${clocks.tickIntervalMs} ms, account and portfolio every ${clocks.accountUpdateIntervalMs} ms, the account's and each position's P&L every ${clocks.pnlIntervalMs} ms (TWS pushes each position's P&L on its own, about once a second, so ${count(bench.positions)} positions change the state faster than the feed's cap; the simulator pushes them together, so its P&L clock runs twice as often as the feed may send: a change is always waiting). The stream lasts ${(bench.snapshots / bench.feedMaxPerSecond).toFixed(0)} s: ${(bench.snapshots / 14_400).toFixed(2)} h at ${speed}×, in which the feed may send the ${count(bench.snapshots)} snapshots that hour holds at the default cap. The kernel subscribes to the portfolio, the P&L and every position's P&L, places and cancels ${bench.seedOrders} orders first (done today is past one screen from the start), then every ${bench.orderEveryMs / 1000} s cancels its resting limit order and places either a market order or a new limit order: ${count(orders.orders)} orders in all (${statuses}; ${orders.failed} failed).`,
+    "",
+    `The page is sampled after a ${bench.warmupMs / 1000} s warm-up, every ${bench.everyMs / 1000} s while streaming, and at the end, once the stream has stopped and the page has taken every snapshot: the snapshots it has had and how long before the sample the kernel had sent the last of them (lag), its JS heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage), the nodes in its document (a tree walk) with, in brackets, every live DOM node, detached ones too, and its JS event listeners (these two from Memory.getDOMCounters), the done-today section (orders it lists / rows in the DOM), and the kernel's RSS (/proc). The kernel's heap after a full collection is read by a cell (process.memoryUsage()) at the start and at the end only: a cell's answer waits behind the snapshots in flight. Baseline: the same page and kernel before connecting.`,
+    "",
+    table(
+      [
+        "sample",
+        "s after start",
+        "snapshots",
+        "lag, s",
+        "page JS heap",
+        "DOM nodes (all live)",
+        "listeners",
+        "done today: orders / rows in DOM",
+        "kernel heap",
+        "kernel RSS",
+      ],
+      [
+        sampleRow("before connecting (baseline)", "–", hour.idle, undefined, {
+          heap: hour.idle.kernel.heapUsedBytes,
+          rss: hour.idle.kernel.rssBytes,
+        }),
+        ...hour.samples.map((s, i) =>
+          sampleRow(
+            i === 0 ? "start" : i === end ? "end" : String(i),
+            ((s.at - first.at) / 1000).toFixed(0),
+            s,
+            i === end ? undefined : s.lagMs,
+            { heap: s.kernelHeapBytes, rss: s.kernelRssBytes },
+          ),
+        ),
+      ],
+    ),
+    "",
+    `The stream ran ${hour.streamSeconds.toFixed(0)} s (${hour.clockHours.toFixed(2)} simulated h by the clocks); ${count(hour.snapshots)} snapshots reached the page, ${hour.simulatedHours.toFixed(2)} h at the default 4/s (${(hour.snapshots / hour.streamSeconds).toFixed(1)} a second), the last ${hour.drainSeconds.toFixed(0)} s after the stream stopped.`,
+    "",
+    `- Lag while streaming: ${(lag.start / 1000).toFixed(1)} s at the start, ${(lag.end / 1000).toFixed(1)} s at the last sample${behind ? `: the page took the snapshots more slowly than the kernel sent them, and the backlog waited in the server's and the browser's socket buffers, which neither heap counts, until the page took it all ${hour.drainSeconds.toFixed(0)} s after the stop` : ""}.`,
+    `- Page heap ${mb(heap.start)} → ${mb(heap.end)}: ${signed(heap.growth, mb)} at the end, peak ${signed(heap.peakGrowth, mb)}, ${signed(hour.heapPerThousandSnapshots, mb)} per 1,000 snapshots; bound < ${mb(aims.heapGrowthBytes)} at the end and the peak: ${yes(met.heap)}.`,
+    `- DOM nodes ${count(nodes.start)} → ${count(nodes.end)} (peak ${signed(nodes.peakGrowth, count)}), bound ≤ +${aims.nodesGrowth}: ${yes(met.nodes)}; event listeners ${count(listeners.start)} → ${count(listeners.end)} (peak ${signed(listeners.peakGrowth, count)}), bound ≤ +${aims.listenersGrowth}: ${yes(met.listeners)}. The done-today table held at most ${count(hour.doneRows.peak)} rows in the DOM while listing up to ${count(hour.samples.at(-1).done.orders)} orders. Every live DOM node (information): ${count(hour.liveNodes.start)} → ${count(hour.liveNodes.end)}, peak ${signed(hour.liveNodes.peakGrowth, count)}; it counts nodes JupyterLab has dropped but the collector has not yet freed, and moves by a few hundred between samples.`,
+    `- Kernel heap ${mb(kernelHeap.start)} → ${mb(kernelHeap.end)}: ${signed(kernelHeap.growth, mb)}; bound < ${mb(aims.kernelHeapGrowthBytes)}: ${yes(met.kernelHeap)}. RSS (information: it includes what V8 keeps after a collection, and output waiting to be sent) ${mb(kernelRss.start)} → ${mb(kernelRss.end)}, peak ${signed(kernelRss.peakGrowth, mb)}.`,
+    "",
+    "Today's orders stay in the library, the feed and the panels' model by design (one entry per order, a few hundred bytes each): part of the growth is theirs.",
+  );
+  return out;
+}
+
 /** The 1-minute load average around the run: other work on the machine moves every figure. */
 function loadLine(load, cores) {
   if (!load) return "";
@@ -398,7 +496,10 @@ function loadLine(load, cores) {
   return ` Load average (1 min) ${load.before.toFixed(2)} before the run, ${load.after.toFixed(2)} after${busy ? ": other work was running, so the ratios carry more noise than their spreads show" : ""}.`;
 }
 
-/** The whole document. `all`: { machine, date, seconds, quick, simulator, library, data, ibAsync, panel }. */
+/**
+ * The whole document. `all`: { machine, date, seconds, quick, only, simulator, library, data, ibAsync,
+ * panel, pageHour }; `only` lists the sections run when not all were.
+ */
 export function formatMarkdown(all) {
   const { machine } = all;
   const aims = summaryRows(all);
@@ -406,7 +507,7 @@ export function formatMarkdown(all) {
   return [
     "# Benchmarks",
     "",
-    `Generated by \`npm run bench\` (test/bench/run.mjs) on ${all.date.slice(0, 10)}, in ${all.seconds.toFixed(0)} s${all.quick ? " — **--quick: short runs, rough figures**" : ""}. Every figure is measured on loopback against a baseline measured in the same run; medians with their spread (min–max).`,
+    `Generated by \`npm run bench\` (test/bench/run.mjs) on ${all.date.slice(0, 10)}, in ${all.seconds.toFixed(0)} s${all.quick ? " — **--quick: short runs, rough figures**" : ""}${all.only ? ` — **--only ${all.only.join(",")}: the other sections were not run**` : ""}. Every figure is measured on loopback against a baseline measured in the same run; medians with their spread (min–max).`,
     "",
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.platform}; Node ${machine.node}${all.ibAsync?.python ? `; Python ${all.ibAsync.python}` : ""}.${loadLine(all.load, machine.cores)}`,
     "",
@@ -428,9 +529,11 @@ export function formatMarkdown(all) {
     "",
     ...panelSection(all.panel),
     "",
+    ...pageHourSection(all.pageHour),
+    "",
     "## Not measured here",
     "",
-    "Reliability figures (reconnect time after a gateway restart, heap over a compressed hour of streaming) are printed by `npx vitest run test/reliability` in kernel-lib.",
+    "Reliability figures (reconnect time after a gateway restart, the library's own heap over a compressed hour of streaming, without a browser) are printed by `npx vitest run test/reliability` in kernel-lib.",
     "",
   ].join("\n");
 }

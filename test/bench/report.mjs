@@ -208,3 +208,19 @@ export function formatPanelReport(results) {
   );
   return lines.join("\n");
 }
+
+// ── one simulated hour (page-hour.mjs) ────────────────────────────────────────────────────────
+
+const signedMb = (bytes) => `${bytes < 0 ? "" : "+"}${(bytes / 1e6).toFixed(2)} MB`;
+const signedCount = (value) => `${value < 0 ? "" : "+"}${count(value)}`;
+
+export function formatPageHourReport(results) {
+  const { heap, nodes, listeners, kernelHeap, lag, met, config } = results;
+  return [
+    `One simulated hour: ${count(results.snapshots)} snapshots (${results.simulatedHours.toFixed(2)} h at 4/s) streamed in ${results.streamSeconds.toFixed(0)} s, the last in the page ${results.drainSeconds.toFixed(0)} s after; lag while streaming ${(lag.start / 1000).toFixed(1)} s → ${(lag.end / 1000).toFixed(1)} s`,
+    `  page heap ${mb(heap.start)} → ${mb(heap.end)} (${signedMb(heap.growth)}, peak ${signedMb(heap.peakGrowth)}, ${signedMb(results.heapPerThousandSnapshots)} per 1k snapshots): ${verdict(met.heap)}`,
+    `  DOM nodes ${count(nodes.start)} → ${count(nodes.end)} (peak ${signedCount(nodes.peakGrowth)}): ${verdict(met.nodes)}; listeners ${count(listeners.start)} → ${count(listeners.end)} (peak ${signedCount(listeners.peakGrowth)}): ${verdict(met.listeners)}`,
+    `  kernel heap ${mb(kernelHeap.start)} → ${mb(kernelHeap.end)} (${signedMb(kernelHeap.growth)}): ${verdict(met.kernelHeap)}`,
+    `  done today: ${count(results.samples.at(-1).done.orders)} orders, at most ${count(results.doneRows.peak)} rows in the DOM${config.quick ? "; --quick: a quarter hour" : ""}`,
+  ].join("\n");
+}

@@ -20,8 +20,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { expect, type IJupyterLabPageFixture, test } from "@jupyterlab/galata";
+import type { CDPSession } from "@playwright/test";
 import { FEED_MIME_TYPE, simulator, TwsSimulator } from "../../kernel-lib";
 import { execute, executeJson } from "./kernel";
+import { pageMemory } from "./memory";
 import {
   attachProbe,
   feedArrivals,
@@ -252,19 +254,10 @@ async function measureCells(page: IJupyterLabPageFixture, path: string) {
   return results;
 }
 
-async function heapSample(page: IJupyterLabPageFixture, cdp: import("@playwright/test").CDPSession) {
-  await cdp.send("HeapProfiler.collectGarbage");
-  const heap = await cdp.send("Runtime.getHeapUsage");
-  const { metrics } = await cdp.send("Performance.getMetrics");
-  const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+async function heapSample(page: IJupyterLabPageFixture, cdp: CDPSession) {
+  const memory = await pageMemory(cdp);
   const snapshots = await page.evaluate(() => window.__ibkrBench.count);
-  return {
-    at: now(),
-    usedBytes: heap.usedSize,
-    nodes: metric("Nodes"),
-    listeners: metric("JSEventListeners"),
-    snapshots,
-  };
+  return { at: now(), ...memory, snapshots };
 }
 
 async function measureMemory(page: IJupyterLabPageFixture, path: string) {
@@ -282,7 +275,6 @@ async function measureMemory(page: IJupyterLabPageFixture, path: string) {
   await watch(page, null);
   // Galata's page fixture wraps the Page; CDP wants the Page itself.
   const cdp = await page.context().newCDPSession(page.mainFrame().page());
-  await cdp.send("Performance.enable");
   const sim = await startSimulator(positions, {
     tickIntervalMs: 50,
     accountUpdateIntervalMs: 250,

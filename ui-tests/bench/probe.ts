@@ -35,6 +35,8 @@ export interface ProbeState {
   wsAt: number;
   /** Feed snapshots since the last watch(), recorded or not. */
   count: number;
+  /** When the kernel sent the last snapshot (its header's date): how far behind the page is. */
+  lastSentAt: number;
   /** Each snapshot's arrival, while something is watched. */
   feed: FeedArrival[];
   watch: Target | null;
@@ -63,6 +65,7 @@ export function installWebSocketProbe(): void {
   window.__ibkrBench = {
     wsAt: 0,
     count: 0,
+    lastSentAt: 0,
     feed: [],
     watch: null,
     ordersDom: {},
@@ -127,6 +130,7 @@ export function attachProbe(page: IJupyterLabPageFixture, path: string, mime: st
         if (!data) return;
         const decodedAt = now();
         state.count += 1;
+        state.lastSentAt = Date.parse(msg.header.date);
         const watch = state.watch;
         if (!watch) return;
         const order = data.orders.find((o) => o.orderId === watch.orderId);

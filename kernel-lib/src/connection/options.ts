@@ -3,6 +3,7 @@
  * carry no machine-specific ports), else defaults. Everything is validated before a socket opens.
  */
 import { InvalidArgumentError } from "../errors";
+import { DEFAULT_FEED_MAX_PER_SECOND } from "../feed/state-feed";
 
 export type Broker = "ibkr-paper" | "ibkr-live";
 
@@ -42,6 +43,8 @@ export interface ConnectOptions {
   reconnect?: boolean;
   /** Live orders allowed per minute. Default 10. */
   liveOrdersPerMinute?: number;
+  /** In a notebook, the JupyterLab panels' feed: snapshots per second at most, under bursts. Default 4. */
+  feedMaxPerSecond?: number;
 }
 
 export interface ResolvedOptions {
@@ -57,6 +60,7 @@ export interface ResolvedOptions {
   keepaliveMs: number;
   reconnect: boolean;
   liveOrdersPerMinute: number;
+  feedMaxPerSecond: number;
 }
 
 const KNOWN = new Set([
@@ -71,6 +75,7 @@ const KNOWN = new Set([
   "keepaliveMs",
   "reconnect",
   "liveOrdersPerMinute",
+  "feedMaxPerSecond",
 ]);
 
 function integerIn(field: string, value: unknown, min: number, max: number, fix: string): number {
@@ -78,6 +83,18 @@ function integerIn(field: string, value: unknown, min: number, max: number, fix:
     throw new InvalidArgumentError(
       field,
       `must be a whole number from ${min} to ${max}, got ${describe(value)}`,
+      fix,
+    );
+  }
+  return value;
+}
+
+/** A rate: any number above 0 up to `max`; fractions too (0.5 is one every 2 s). */
+function rateUpTo(field: string, value: unknown, max: number, fix: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw new InvalidArgumentError(
+      field,
+      `must be a number above 0 and at most ${max}, got ${describe(value)}`,
       fix,
     );
   }
@@ -224,6 +241,12 @@ export function resolveOptions(
     1000,
     "Pass a whole number of orders per minute, e.g. 10.",
   );
+  const feedMaxPerSecond = rateUpTo(
+    "feedMaxPerSecond",
+    options.feedMaxPerSecond ?? DEFAULT_FEED_MAX_PER_SECOND,
+    1000,
+    `Pass snapshots per second, e.g. ${DEFAULT_FEED_MAX_PER_SECOND} (the default), or leave it out.`,
+  );
   const trading = boolean("trading", options.trading ?? false);
   const allowLive = boolean("allowLive", options.allowLive ?? false);
   const reconnect = boolean("reconnect", options.reconnect ?? true);
@@ -258,5 +281,6 @@ export function resolveOptions(
     keepaliveMs,
     reconnect,
     liveOrdersPerMinute,
+    feedMaxPerSecond,
   };
 }

@@ -18,7 +18,7 @@ export interface MonitorOptions extends ConnectOptions {
    * Daily P&L column. Default 50; 0 for none. Each is a request, paced at 40 a second.
    */
   dailyPnlPositions?: number;
-  /** Snapshots per second at most. Default 4. */
+  /** Snapshots per second at most. Default: `feedMaxPerSecond`, itself 4 by default. */
   maxPerSecond?: number;
   /** Where snapshots go; default: JupyterLab's hidden display channel when running in tslab. */
   publish?: (payload: FeedPayload) => void;
@@ -46,7 +46,8 @@ export async function monitor(options: MonitorOptions = {}): Promise<Monitor> {
     throw new Error("monitor() runs in a tslab kernel; elsewhere pass { publish } to receive the snapshots");
   }
   const ib = await connectHeadless({ clientId: 3, ...connectOptions });
-  const feed = new StateFeed(ib, publish, { maxPerSecond: options.maxPerSecond }).start();
+  const maxPerSecond = options.maxPerSecond ?? ib.options.feedMaxPerSecond;
+  const feed = new StateFeed(ib, publish, { maxPerSecond }).start();
   let stopped = false;
 
   // Best effort: a refresh that fails (reconnecting, pacing) is retried on the next round; the feed

@@ -116,6 +116,9 @@ export function takeSnapshot(ib: IB, seq: number, now = new Date()): FeedPayload
   };
 }
 
+/** Enough for panels a person reads; connect({ feedMaxPerSecond }) and monitor({ maxPerSecond }) change it. */
+export const DEFAULT_FEED_MAX_PER_SECOND = 4;
+
 export interface StateFeedOptions {
   /** Snapshots per second at most, under bursts. Default 4. */
   maxPerSecond?: number;
@@ -135,7 +138,7 @@ export class StateFeed {
     private readonly publish: (payload: FeedPayload) => void,
     options: StateFeedOptions = {},
   ) {
-    this.minIntervalMs = 1000 / (options.maxPerSecond ?? 4);
+    this.minIntervalMs = 1000 / (options.maxPerSecond ?? DEFAULT_FEED_MAX_PER_SECOND);
   }
 
   start(): this {

@@ -50,6 +50,23 @@ describe("monitor", () => {
     expect(kernel.messages.filter((m) => m.msgType === "display_data")).toHaveLength(1);
   });
 
+  it("takes its snapshot cap from feedMaxPerSecond like connect()'s feed", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, accountUpdateIntervalMs: 0 });
+    const payloads: FeedPayload[] = [];
+    mon = await monitor({ port: sim.port, feedMaxPerSecond: 2, publish: (p) => payloads.push(p) });
+    await sleep(600); // the start-up's snapshots out, the feed quiet
+    // The account's P&L changes every 50 ms for 1.2 s.
+    const first = payloads.length;
+    const account = mon.ib.accounts[0] as string;
+    for (let i = 0; i < 24; i++) {
+      mon.ib.broker.setPnl({ account, dailyPnl: i, unrealizedPnl: i, realizedPnl: 0 });
+      await sleep(50);
+    }
+    // 2 a second: the first at once, then one per 500 ms, so 3 (4 at most); at the default 4 a second, 5 or more.
+    expect(payloads.length - first).toBeGreaterThanOrEqual(2);
+    expect(payloads.length - first).toBeLessThanOrEqual(4);
+  });
+
   it("connects as client 3 and shows orders another client places, with account values", async () => {
     sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, accountUpdateIntervalMs: 0 });
     const payloads: FeedPayload[] = [];

@@ -7,11 +7,13 @@ import { connect, type IB } from "../../src";
 import { FEED_MIME_TYPE, type FeedPayload } from "../../src/feed/payload";
 import { StateFeed } from "../../src/feed/state-feed";
 import { parseScenario, TwsSimulator, Universe } from "../../src/simulator";
+import { type FakeTslab, installFakeTslab } from "../display/fake-tslab";
 import { sleep } from "../support/ib-client";
 
 let sim: TwsSimulator;
 let ib: IB;
 let feed: StateFeed;
+let kernel: FakeTslab | undefined;
 
 const scenario = parseScenario(
   {
@@ -37,6 +39,8 @@ afterEach(async () => {
   feed?.stop();
   ib?.close();
   await sim?.close();
+  kernel?.uninstall();
+  kernel = undefined;
 });
 
 describe("state feed", () => {
@@ -165,5 +169,28 @@ describe("state feed", () => {
     ib.once("closed", () => feed.stop());
     ib.close();
     expect(payloads.at(-1)?.connection.state).toBe("disconnected");
+  });
+});
+
+describe("the feed connect() starts in a notebook", () => {
+  it("sends up to feedMaxPerSecond snapshots a second under a burst", async () => {
+    kernel = installFakeTslab();
+    const published = kernel.messages;
+    const snapshots = () => published.filter((m) => FEED_MIME_TYPE in m.data).length;
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, scenario, accountUpdateIntervalMs: 0 });
+    ib = await connect({ port: sim.port, feedMaxPerSecond: 20 });
+    await ib.portfolio();
+    await sleep(300);
+    const before = snapshots();
+    const start = Date.now();
+    for (let i = 0; i < 40; i++) {
+      sim.refreshAccounts(); // a change every 25 ms: more than 20 a second
+      await sleep(25);
+    }
+    await sleep(100);
+    const seconds = (Date.now() - start) / 1000;
+    const sent = snapshots() - before;
+    expect(sent).toBeGreaterThan(Math.ceil(seconds * 4) + 1); // more than the default 4/s allows
+    expect(sent).toBeLessThanOrEqual(Math.ceil(seconds * 20) + 1);
   });
 });

@@ -23,6 +23,7 @@ describe("defaults", () => {
     expect(o.reconnect).toBe(true);
     expect(o.keepaliveMs).toBe(20_000);
     expect(o.liveOrdersPerMinute).toBe(10);
+    expect(o.feedMaxPerSecond).toBe(4);
     expect(o.account).toBeUndefined();
   });
 
@@ -41,6 +42,12 @@ describe("defaults", () => {
     expect(resolveOptions({ clientId: "auto" }, NO_ENV).clientId).toBe("auto");
     expect(resolveOptions({ clientId: 0 }, NO_ENV).clientId).toBe(0);
     expect(resolveOptions({ clientId: 17 }, NO_ENV).clientId).toBe(17);
+  });
+
+  it("feedMaxPerSecond takes any rate above 0 up to 1000, fractions too", () => {
+    expect(resolveOptions({ feedMaxPerSecond: 80 }, NO_ENV).feedMaxPerSecond).toBe(80);
+    expect(resolveOptions({ feedMaxPerSecond: 0.5 }, NO_ENV).feedMaxPerSecond).toBe(0.5);
+    expect(resolveOptions({ feedMaxPerSecond: 1000 }, NO_ENV).feedMaxPerSecond).toBe(1000);
   });
 
   it("allowLive is accepted with the live broker", () => {
@@ -120,6 +127,12 @@ describe("invalid options", () => {
     ["keepaliveMs -5", { keepaliveMs: -5 }, "keepaliveMs"],
     ['trading "yes"', { trading: "yes" as never }, "trading"],
     ["liveOrdersPerMinute 0", { liveOrdersPerMinute: 0 }, "liveOrdersPerMinute"],
+    ["feedMaxPerSecond 0", { feedMaxPerSecond: 0 }, "feedMaxPerSecond"],
+    ["feedMaxPerSecond -4", { feedMaxPerSecond: -4 }, "feedMaxPerSecond"],
+    ["feedMaxPerSecond 1001", { feedMaxPerSecond: 1001 }, "feedMaxPerSecond"],
+    ["feedMaxPerSecond NaN", { feedMaxPerSecond: Number.NaN }, "feedMaxPerSecond"],
+    ["feedMaxPerSecond Infinity", { feedMaxPerSecond: Number.POSITIVE_INFINITY }, "feedMaxPerSecond"],
+    ['feedMaxPerSecond "4"', { feedMaxPerSecond: "4" as never }, "feedMaxPerSecond"],
   ];
 
   it.each(cases)("%s → InvalidArgumentError naming the field", (_name, options, field) => {
@@ -153,6 +166,7 @@ describe("validated before any socket opens", () => {
     ["unknown key", { verbose: true } as never],
     ["allowLive on paper", { allowLive: true }],
     ["bad account", { account: "nope" }],
+    ["feedMaxPerSecond 0", { feedMaxPerSecond: 0 }],
   ])("connect() with %s rejects and the simulator sees no connection", async (_name, bad) => {
     const before = h.connections;
     const options = { port: h.sim.port, ...(bad as ConnectOptions) };
