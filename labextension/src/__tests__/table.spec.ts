@@ -148,6 +148,34 @@ describe("VirtualTable", () => {
     expect(renderedRows(table)).toHaveLength(rows.length);
   });
 
+  it("reads the layout's heights once, not on every update, until a resize says they changed", () => {
+    // A resize observer as the browser's: the table keeps what it measured until it is called.
+    let resized: () => void = () => {};
+    const global = globalThis as { ResizeObserver?: unknown };
+    const original = global.ResizeObserver;
+    global.ResizeObserver = class {
+      constructor(callback: () => void) {
+        resized = callback;
+      }
+      observe(): void {}
+      disconnect(): void {}
+    };
+    try {
+      const table = positionsTable();
+      const head = must(table.node.querySelector("thead"));
+      const reads = jest.spyOn(head, "getBoundingClientRect").mockReturnValue({ height: 24 } as DOMRect);
+      jest.spyOn(table.node, "clientHeight", "get").mockReturnValue(400);
+      for (let i = 0; i < 5; i++) table.setRows(rows, NO_VIEW);
+      expect(reads).toHaveBeenCalledTimes(1);
+      resized();
+      table.setRows(rows, NO_VIEW);
+      expect(reads).toHaveBeenCalledTimes(2);
+      table.dispose();
+    } finally {
+      global.ResizeObserver = original;
+    }
+  });
+
   it("keeps its header buttons across updates, so a focused one stays focused", () => {
     const table = positionsTable();
     table.setRows(rows, NO_VIEW);
