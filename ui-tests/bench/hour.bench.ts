@@ -21,6 +21,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { expect, type IJupyterLabPageFixture, test } from "@jupyterlab/galata";
 import { FEED_MIME_TYPE, simulator, TwsSimulator } from "../../kernel-lib";
+import { benchConfig } from "./config";
 import { execute, executeJson } from "./kernel";
 import { KERNEL_MEMORY_SETUP, type KernelMemory, kernelMemory, pageMemory, processRssBytes } from "./memory";
 import { attachProbe, installWebSocketProbe, watch } from "./probe";
@@ -55,16 +56,10 @@ interface HourBenchConfig {
   timeoutMs: number;
 }
 
-function benchConfig(): HourBenchConfig {
-  const text = process.env.IBKR_BENCH_HOUR_CONFIG;
-  if (!text) {
-    throw new Error(
-      "IBKR_BENCH_HOUR_CONFIG is not set: run this benchmark with `npm run bench` or `node test/bench/run.mjs --only panel`, which set it",
-    );
-  }
-  return JSON.parse(text) as HourBenchConfig;
-}
-const CONFIG = benchConfig();
+const CONFIG = benchConfig<HourBenchConfig>(
+  "IBKR_BENCH_HOUR_CONFIG",
+  "`npm run bench` or `node test/bench/run.mjs --only panel`",
+);
 const RESULTS =
   process.env.IBKR_BENCH_HOUR_RESULTS ?? resolve(__dirname, "../../test/bench/results/page-hour-raw.json");
 

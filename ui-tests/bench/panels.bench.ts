@@ -22,6 +22,7 @@ import { dirname, resolve } from "node:path";
 import { expect, type IJupyterLabPageFixture, test } from "@jupyterlab/galata";
 import type { CDPSession } from "@playwright/test";
 import { FEED_MIME_TYPE, simulator, TwsSimulator } from "../../kernel-lib";
+import { benchConfig } from "./config";
 import { execute, executeJson } from "./kernel";
 import { pageMemory } from "./memory";
 import {
@@ -54,16 +55,10 @@ interface PanelBenchConfig {
 }
 
 /** Set by test/bench/panel.mjs (run.mjs holds the counts, full and --quick). */
-function benchConfig(): PanelBenchConfig {
-  const text = process.env.IBKR_BENCH_PANEL_CONFIG;
-  if (!text) {
-    throw new Error(
-      "IBKR_BENCH_PANEL_CONFIG is not set: run the panel benchmarks with `npm run bench` (test/bench/run.mjs), which sets it",
-    );
-  }
-  return JSON.parse(text) as PanelBenchConfig;
-}
-const CONFIG = benchConfig();
+const CONFIG = benchConfig<PanelBenchConfig>(
+  "IBKR_BENCH_PANEL_CONFIG",
+  "`npm run bench` or `node test/bench/run.mjs --only panel`",
+);
 
 const NOTEBOOK = "bench.ipynb";
 const CLIENT_ID = 7;
