@@ -190,7 +190,10 @@ export function formatDoctorReport(reports: readonly PortReport[], host = "127.0
     const live = best.accounts.some((a) => !isPaperAccount(a));
     lines.push(
       "",
-      `Ready: connect({ broker: "${live ? "ibkr-live" : "ibkr-paper"}"${BROKER_PORTS[live ? "ibkr-live" : "ibkr-paper"].includes(best.port) ? "" : `, port: ${best.port}`} })`,
+      `Ready: connect({ broker: "${live ? "ibkr-live" : "ibkr-paper"}"${BROKER_PORTS[live ? "ibkr-live" : "ibkr-paper"].includes(best.port) ? "" : `, port: ${best.port}`} })` +
+        (best.readOnlyApi
+          ? ' — for positions, account and quotes; orders need "Read-Only API" unticked (above)'
+          : ""),
     );
   }
   return lines.join("\n");

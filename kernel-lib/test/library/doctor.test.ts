@@ -37,8 +37,12 @@ describe("doctor", () => {
     sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0, readOnlyApi: true });
     const reports = await doctor({ ports: [sim.port], timeoutMs: 1000 });
     expect(reports[0]).toMatchObject({ handshake: "ok", readOnlyApi: true });
-    expect(formatDoctorReport(reports)).toMatch(
+    const text = formatDoctorReport(reports);
+    expect(text).toMatch(
       /✗ "Read-Only API" is ticked: .*orders cannot be listed, placed or cancelled; untick it in File → Global Configuration → API → Settings/,
+    );
+    expect(text).toMatch(
+      /Ready: connect\(.*\) — for positions, account and quotes; orders need "Read-Only API" unticked/,
     );
   });
 
