@@ -307,9 +307,7 @@ export class IB extends EventEmitter<IBEvents> {
 
   /** TWS refused a request as Read-Only: said once (a warning), until TWS lists orders again. */
   private markReadOnly(error: ReadOnlyApiError): void {
-    if (this.readOnlyRefused) return;
-    this.setReadOnly(true);
-    this.emit("warning", error);
+    if (this.setReadOnly(true)) this.emit("warning", error);
   }
 
   /** Waiters of a session that ended get no answer from it: they fail now rather than time out. */
@@ -317,7 +315,7 @@ export class IB extends EventEmitter<IBEvents> {
     for (const waiter of this.openOrderEnds.splice(0)) waiter.failed(error);
   }
 
-  /** After a reconnect TWS would not list orders for: check now, against a listing that came. */
+  /** Checks the orders a reconnect left unchecked against a listing TWS gave. */
   private checkUnchecked(listed: ReadonlySet<string>): void {
     const unchecked = this.unchecked;
     if (!unchecked) return;
@@ -326,10 +324,12 @@ export class IB extends EventEmitter<IBEvents> {
     this.retireUnacknowledged(unchecked.unacknowledged, listed);
   }
 
-  private setReadOnly(readOnly: boolean): void {
-    if (this.readOnlyRefused === readOnly) return;
+  /** Whether it changed (and said so, with a readOnlyApi event). */
+  private setReadOnly(readOnly: boolean): boolean {
+    if (this.readOnlyRefused === readOnly) return false;
     this.readOnlyRefused = readOnly;
     this.emit("readOnlyApi", readOnly);
+    return true;
   }
 
   /** Resolves when connected (at once if already). */
@@ -414,15 +414,10 @@ export class IB extends EventEmitter<IBEvents> {
     let ordersListed = true;
     const downloaded = () => {
       if (--downloadsPending > 0) return;
+      this.unchecked = { wasWorking, unacknowledged };
       // Without TWS's list of open orders (Read-Only API), no order can be judged gone: that waits
       // for the first listing TWS gives (openOrders(), the monitor's refresh, the next reconnect).
-      if (!ordersListed) {
-        this.unchecked = { wasWorking, unacknowledged };
-        return;
-      }
-      this.unchecked = undefined;
-      this.retireUnlisted(wasWorking, listed);
-      this.retireUnacknowledged(unacknowledged, listed);
+      if (ordersListed) this.checkUnchecked(listed);
     };
     // A request method reports some errors synchronously (a server too old for it): route them.
     const offRouter = this.router.attach(api, (error) => this.emit("warning", error));

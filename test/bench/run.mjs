@@ -273,29 +273,23 @@ async function ibAsyncMain() {
   return results;
 }
 
-async function panelMain() {
-  const results = await measurePanels(panelConfig);
+/** A browser section: skipped with the reason where its parts are missing, else reported and saved. */
+async function browserSection(what, measure, config, format, file) {
+  const results = await measure(config);
   if (results.skipped) {
-    console.log(`panel benchmarks skipped: ${results.skipped}`);
+    console.log(`${what} skipped: ${results.skipped}`);
     return results;
   }
-  console.log(formatPanelReport(results));
-  await writeJson(results, PANEL_RESULTS);
-  console.log(`Figures written to ${relative(process.cwd(), fileURLToPath(PANEL_RESULTS))}`);
+  console.log(format(results));
+  await writeJson(results, file);
+  console.log(`Figures written to ${relative(process.cwd(), fileURLToPath(file))}`);
   return results;
 }
 
-async function pageHourMain() {
-  const results = await measurePageHour(pageHourConfig);
-  if (results.skipped) {
-    console.log(`simulated hour skipped: ${results.skipped}`);
-    return results;
-  }
-  console.log(formatPageHourReport(results));
-  await writeJson(results, PAGE_HOUR_RESULTS);
-  console.log(`Figures written to ${relative(process.cwd(), fileURLToPath(PAGE_HOUR_RESULTS))}`);
-  return results;
-}
+const panelMain = () =>
+  browserSection("panel benchmarks", measurePanels, panelConfig, formatPanelReport, PANEL_RESULTS);
+const pageHourMain = () =>
+  browserSection("simulated hour", measurePageHour, pageHourConfig, formatPageHourReport, PAGE_HOUR_RESULTS);
 
 /** In the order they run: `name` is what --only selects, `key` where the report finds the results. */
 const SECTIONS = [

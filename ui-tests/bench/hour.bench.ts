@@ -23,6 +23,7 @@ import { expect, type IJupyterLabPageFixture, test } from "@jupyterlab/galata";
 import { FEED_MIME_TYPE, simulator, TwsSimulator } from "../../kernel-lib";
 import { benchConfig } from "./config";
 import { execute, executeJson } from "./kernel";
+import { showBothPanels } from "./layout";
 import { KERNEL_MEMORY_SETUP, type KernelMemory, kernelMemory, pageMemory, processRssBytes } from "./memory";
 import { attachProbe, installWebSocketProbe, watch } from "./probe";
 
@@ -139,16 +140,7 @@ test("one simulated hour", async ({ page, tmpPath }) => {
     timeout: 60_000,
   });
   await attachProbe(page, path, FEED_MIME_TYPE);
-  // Both panels in view: Orders in the left area, Positions in the right.
-  await page.evaluate(() => {
-    const shell = window.jupyterapp.shell;
-    const orders = [...shell.widgets("right")].find((w) => w.id === "jupyterlab-ibkr-orders");
-    if (orders) shell.add(orders, "left");
-    shell.activateById("jupyterlab-ibkr-orders");
-  });
-  await page.sidebar.openTab("jupyterlab-ibkr-positions");
-  await expect(page.locator("#jupyterlab-ibkr-orders")).toBeVisible();
-  await expect(page.locator("#jupyterlab-ibkr-positions")).toBeVisible();
+  await showBothPanels(page);
   // Galata's page fixture wraps the Page; CDP wants the Page itself.
   const cdp = await page.context().newCDPSession(page.mainFrame().page());
   const sim = await TwsSimulator.start({

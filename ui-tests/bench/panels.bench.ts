@@ -24,6 +24,7 @@ import type { CDPSession } from "@playwright/test";
 import { FEED_MIME_TYPE, simulator, TwsSimulator } from "../../kernel-lib";
 import { benchConfig } from "./config";
 import { execute, executeJson } from "./kernel";
+import { showBothPanels } from "./layout";
 import { pageMemory } from "./memory";
 import {
   attachProbe,
@@ -257,16 +258,7 @@ async function heapSample(page: IJupyterLabPageFixture, cdp: CDPSession) {
 
 async function measureMemory(page: IJupyterLabPageFixture, path: string) {
   const { positions, warmupMs, durationMs, everyMs, maxOrders } = CONFIG.memory;
-  // Both panels in view: Orders in the left area, Positions in the right.
-  await page.evaluate(() => {
-    const shell = window.jupyterapp.shell;
-    const orders = [...shell.widgets("right")].find((w) => w.id === "jupyterlab-ibkr-orders");
-    if (orders) shell.add(orders, "left");
-    shell.activateById("jupyterlab-ibkr-orders");
-  });
-  await page.sidebar.openTab("jupyterlab-ibkr-positions");
-  await expect(page.locator("#jupyterlab-ibkr-orders")).toBeVisible();
-  await expect(page.locator("#jupyterlab-ibkr-positions")).toBeVisible();
+  await showBothPanels(page);
   await watch(page, null);
   // Galata's page fixture wraps the Page; CDP wants the Page itself.
   const cdp = await page.context().newCDPSession(page.mainFrame().page());
