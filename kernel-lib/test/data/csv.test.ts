@@ -226,8 +226,11 @@ describe("records", () => {
     const positions = asPositions([position("AAPL", 1, 2)]);
     expect(Object.keys(positions)).toEqual(["0"]);
     expect(JSON.stringify(positions)).toBe(JSON.stringify([position("AAPL", 1, 2)]));
+    const enumerated: string[] = [];
+    for (const key in positions) enumerated.push(key);
+    expect(enumerated).toEqual(["0"]);
     for (const name of ["toRecords", "toCSV", "toDataFrame", "toHTML", "toText"]) {
-      expect(Object.getOwnPropertyDescriptor(positions, name)?.enumerable).toBe(false);
+      expect(typeof (positions as unknown as Record<string, unknown>)[name]).toBe("function");
     }
     // Records are new objects on each call: changing one leaves the result and the next call alone.
     const first = positions.toRecords();

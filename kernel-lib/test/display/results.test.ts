@@ -114,6 +114,36 @@ describe("outside tslab", () => {
     expect(asPositions(input)).toBe(input);
   });
 
+  it("keeps what a value is: a class instance keeps its methods, a value shown again its base", () => {
+    const trade = new Trade(7, 2, { symbol: "KO" }, {
+      action: "SELL",
+      totalQuantity: 5,
+      orderType: "MKT",
+    } as never);
+    const shown = asTrade(asTrade(trade));
+    expect(shown).toBe(trade);
+    expect(shown).toBeInstanceOf(Trade);
+    expect(shown.orderId).toBe(7);
+    // Shown with another view, a value answers to that view only, and is still what it was.
+    const rows = asPositions(positions());
+    const table = asTable(rows, [{ key: "symbol", header: "Symbol" }]);
+    expect(table.toText()).not.toContain("Positions");
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(table))).toBe(Array.prototype);
+    expect(Object.keys(table)).toEqual(["0", "1", "2"]);
+  });
+
+  it("keeps each result's own charts: two results of one view do not share them", async () => {
+    kernel = installFakeTslab();
+    const apple = await asPortfolio([portfolioItem("AAPL", 300, 231.5, 13224)]);
+    const cola = await asPortfolio([portfolioItem("KO", -250, 64.1, 505)]);
+    inspect(apple);
+    const chart = kernel.messages[1]?.data["application/vnd.vegalite.v5+json"];
+    expect(JSON.stringify(chart)).toContain("AAPL");
+    expect(JSON.stringify(chart)).not.toContain("KO");
+    inspect(withDisplay(cola, { html: () => "", text: () => "", summary: () => "" }));
+    expect(kernel.messages).toHaveLength(3); // shown with a view of no charts: no chart
+  });
+
   it("gives HTML on request", () => {
     const html = asPositions(positions()).toHTML();
     expect(html).toContain("<table");
