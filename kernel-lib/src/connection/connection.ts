@@ -342,7 +342,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (cause.malformed) this.protocolDrops++;
     if (!this.options.reconnect) {
       this.setState("disconnected", reason);
-      this.rejectWaiters(new NotConnectedError("disconnected", reason));
+      this.rejectWaiters(() => new NotConnectedError("disconnected", reason));
       return;
     }
     this.scheduleReconnect(0, reason);
@@ -386,8 +386,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.reconnectTimer.unref();
   }
 
-  private rejectWaiters(error: Error): void {
-    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(error);
+  /** The error is made only when someone waits (an Error's stack is costly). */
+  private rejectWaiters(error: () => Error): void {
+    if (this.readyWaiters.length === 0) return;
+    const failure = error();
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(failure);
   }
 
   /** Disconnects for good: no reconnect, every waiter rejected. */
@@ -402,7 +405,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       session.api.disconnect();
     }
     this.setState("disconnected", reason);
-    this.rejectWaiters(new NotConnectedError("disconnected", reason));
+    this.rejectWaiters(() => new NotConnectedError("disconnected", reason));
   }
 }
 
