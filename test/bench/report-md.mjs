@@ -262,7 +262,7 @@ function ibAsyncSection(py, lib) {
   if (why) return [...out, why];
   const libraryFor = (n) => lib?.positions?.find((p) => p.positions === n)?.library;
   out.push(
-    `ib_async ${py.version} (Python ${py.python}) connecting to the same simulator with \`IB.connect()\`, a fresh connection and client id per run, timed until connect() returns with the sync done; its event loop in its own process. **like-for-like** asks what the library's connect() asks (positions, open orders, executions: \`fetchFields=POSITIONS|ORDERS_OPEN|EXECUTIONS\`); **full sync** is ib_async's default (adds completed orders and account updates with every portfolio row). The library column is its connect + positions from the section above, same run. ms, median (min–max); ratio = ib_async / library.`,
+    `ib_async ${py.version} (Python ${py.python}) connecting to the same simulator with \`IB.connect()\`, a fresh connection and client id per run, timed until connect() returns with the sync done; its event loop in its own process. **like-for-like** asks what the library's connect() asks (positions, open orders: \`fetchFields=POSITIONS|ORDERS_OPEN\`); **full sync** is ib_async's default (adds completed orders, executions, and account updates with every portfolio row). The library column is its connect + positions from the section above, same run. ms, median (min–max); ratio = ib_async / library.`,
     "",
     table(
       [
