@@ -222,11 +222,12 @@ export class IB extends EventEmitter<IBEvents> {
   /** Streaming market-data lines this connection may hold (IB's default is 100). */
   marketDataLines = DEFAULT_MARKET_DATA_LINES;
 
-  constructor(options: ResolvedOptions) {
+  /** `connection`: one already opening, as connect() starts it (see connectHeadless). */
+  constructor(options: ResolvedOptions, connection = new Connection(options)) {
     super();
     this.options = options;
     this.guard = new TradingGuard(options);
-    this.connection = new Connection(options);
+    this.connection = connection;
     this.connection.on("state", (status) => this.emit("state", status));
     this.connection.on("notice", (notice) => {
       this.emit("notice", notice);
@@ -1402,17 +1403,22 @@ interface OpenOrdersWaiter {
  * its own (with connect()'s as well, a monitor kernel sent every change twice).
  */
 export function connectHeadless(options: ConnectOptions = {}): Promise<IB> {
-  return new IB(resolveOptions(options)).open();
+  const resolved = resolveOptions(options);
+  // The socket first: the IB object is built while TCP and TWS's hello are on their way (a few
+  // hundred µs) rather than before them. Nothing TWS sends is read before this function returns.
+  const connection = new Connection(resolved);
+  void connection.open(); // the same attempt the IB's open() awaits, and reports the failure of
+  return new IB(resolved, connection).open();
 }
 
 /** Connects to TWS / IB Gateway and resolves once it is ready. */
 export async function connect(options: ConnectOptions = {}): Promise<IB> {
   const ib = await connectHeadless(options);
-  // In a notebook, the connection card: PAPER / LIVE / OFFLINE, kept current as the state changes.
-  const card = showConnection(ib.state, ib.isLive);
-  ib.on("state", (status) => card.update(status, ib.isLive));
-  // And the feed that JupyterLab's panels read (DESIGN decision 2); a no-op outside tslab.
   if (isTslab()) {
+    // In a notebook, the connection card: PAPER / LIVE / OFFLINE, kept current as the state changes.
+    const card = showConnection(ib.state, ib.isLive);
+    ib.on("state", (status) => card.update(status, ib.isLive));
+    // And the feed that JupyterLab's panels read (DESIGN decision 2).
     const publish = (payload: FeedPayload) => publishHidden(FEED_MIME_TYPE, payload);
     const feed = new StateFeed(ib, publish, { maxPerSecond: ib.options.feedMaxPerSecond }).start();
     ib.once("closed", () => feed.stop());
