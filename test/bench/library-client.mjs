@@ -38,6 +38,30 @@ function rawConnect(port, clientId) {
   });
 }
 
+/**
+ * IBApi.connect() until nextValidId, then, there, the two requests the library sends when a
+ * connection is ready (positions and open orders), as a raw user who wants that state writes it:
+ * the same work before "ready", for an information figure beside the aim's.
+ */
+function rawConnectAndAsk(port, clientId) {
+  return new Promise((resolve, reject) => {
+    const api = new IBApi({ host: HOST, port });
+    const fail = (error, code) => {
+      if (code !== undefined && code >= 2100) return;
+      api.disconnect();
+      reject(error);
+    };
+    api.on(EventName.error, fail);
+    api.once(EventName.nextValidId, () => {
+      api.off(EventName.error, fail);
+      api.reqPositions();
+      api.reqOpenOrders();
+      resolve(api);
+    });
+    api.connect(clientId);
+  });
+}
+
 /** reqPositions until positionEnd, every position kept in a Map by account and conId. */
 function rawPositions(api) {
   return new Promise((resolve) => {
@@ -65,6 +89,10 @@ const SIDES = {
     connect: rawConnect,
     positions: rawPositions,
     count: (positions) => positions.size,
+    close: (api) => api.disconnect(),
+  },
+  rawAsking: {
+    connect: rawConnectAndAsk,
     close: (api) => api.disconnect(),
   },
   library: {
@@ -103,36 +131,40 @@ function stopwatch() {
  * each run freed their hidden classes, and every library run paid to build them again (100+ µs for
  * `new IB` alone). Held alike for both sides, so neither pays it.
  */
-const previous = { library: undefined, raw: undefined };
+const previous = { library: undefined, raw: undefined, rawAsking: undefined };
 
 /**
- * Runs `once(side, clientId)` for library and raw in turn, `warmup` times each untimed, then `count`
+ * Runs `once(side, clientId)` for each side in turn, `warmup` times each untimed, then `count`
  * times each, the order flipping every round (library, raw, raw, library …) so that a change in the
- * machine's load affects both alike. Every call gets a client id of its own.
+ * machine's load affects all alike. Every call gets a client id of its own.
  */
-async function alternate({ firstClientId, count, warmup }, once) {
+async function alternate({ firstClientId, count, warmup }, once, sides = ["library", "raw"]) {
   let clientId = firstClientId;
-  for (let i = 0; i < warmup; i++) for (const side of ["library", "raw"]) await once(side, clientId++);
-  const runs = { library: [], raw: [] };
+  for (let i = 0; i < warmup; i++) for (const side of sides) await once(side, clientId++);
+  const runs = Object.fromEntries(sides.map((side) => [side, []]));
   for (let i = 0; i < count; i++) {
-    for (const side of i % 2 === 0 ? ["library", "raw"] : ["raw", "library"]) {
+    for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
       runs[side].push(await once(side, clientId++));
     }
   }
   return runs;
 }
 
-/** Connect to ready, then close: elapsed and CPU ms of each. */
+/** Connect to ready, then close: elapsed and CPU ms of each (raw also as it asks what the library asks). */
 function connects({ port, ...plan }) {
-  return alternate(plan, async (side, clientId) => {
-    const { connect, close } = SIDES[side];
-    const stop = stopwatch();
-    const client = await connect(port, clientId);
-    const run = await stop();
-    close(client);
-    previous[side] = client;
-    return run;
-  });
+  return alternate(
+    plan,
+    async (side, clientId) => {
+      const { connect, close } = SIDES[side];
+      const stop = stopwatch();
+      const client = await connect(port, clientId);
+      const run = await stop();
+      close(client);
+      previous[side] = client;
+      return run;
+    },
+    ["library", "raw", "rawAsking"],
+  );
 }
 
 /**

@@ -54,9 +54,10 @@ function compareRuns(runs, aim) {
 async function measureConnects(client, { count, warmup }, aim) {
   const sim = await startSimulator();
   try {
-    const firstClientId = clientIds(2 * (count + warmup));
+    const firstClientId = clientIds(3 * (count + warmup));
     const runs = await client.request("connects", { port: sim.port, firstClientId, count, warmup });
-    return compareRuns(runs, aim);
+    const rawAsking = summarize(runs.rawAsking.map((r) => r.ms));
+    return { ...compareRuns(runs, aim), rawAsking };
   } finally {
     await sim.close();
   }

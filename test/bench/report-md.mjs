@@ -244,6 +244,8 @@ function librarySection(lib) {
       ],
     ),
     "",
+    `For information, connect to ready against raw doing the same work: raw sending, at nextValidId, the two requests the library sends before its connect() resolves (\`reqPositions()\`, \`reqOpenOrders()\`), ${c.rawAsking.n} runs alternating with the two above: ${spread(c.rawAsking)} ms; library / that ${ratio(c.library.median / c.rawAsking.median)}.`,
+    "",
     "For information: the same positions asked again on the open connection (the library answers from its state; raw downloads again), ms:",
     "",
     table(
