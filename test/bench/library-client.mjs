@@ -194,6 +194,20 @@ function positions({ port, expect, ...plan }) {
   });
 }
 
+/**
+ * The first connect of a fresh process, its modules loaded but none of their code run yet: what a
+ * notebook kernel pays on `await connect()` in its first cell (code compiled on first use, nothing
+ * optimized). Run once per fresh process.
+ */
+async function firstConnect({ side, port, clientId }) {
+  const s = SIDES[side];
+  const stop = stopwatch();
+  const client = await s.connect(port, clientId);
+  const run = await stop();
+  s.close(client);
+  return run;
+}
+
 /** Held until the process ends, so that what the measurement kept stays reachable. */
 const kept = [];
 
@@ -230,7 +244,7 @@ async function memory({ side, port, warmupPort, clientId, expect }) {
   };
 }
 
-const COMMANDS = { connects, positions, memory };
+const COMMANDS = { connects, positions, memory, firstConnect };
 
 process.on("message", async ({ id, command, args }) => {
   try {

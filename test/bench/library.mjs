@@ -126,6 +126,33 @@ async function measureMemory({ positions, runs }) {
   return { positions, runs, library: describe("library"), raw: describe("raw") };
 }
 
+/**
+ * The first connect in a fresh client process (information, no aim): `runs` processes per side,
+ * library and raw alternating.
+ */
+async function measureFirstConnects({ runs }) {
+  const sim = await startSimulator();
+  const results = { library: [], raw: [] };
+  try {
+    for (let i = 0; i < runs; i++) {
+      for (const side of i % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+        const client = new RemoteClient(CLIENT, CLIENT_OPTIONS);
+        try {
+          const run = await client.request("firstConnect", { side, port: sim.port, clientId: clientIds(1) });
+          results[side].push(run.ms);
+        } finally {
+          client.close();
+        }
+      }
+    }
+  } finally {
+    await sim.close();
+  }
+  const library = summarize(results.library);
+  const raw = summarize(results.raw);
+  return { runs, library, raw, ratio: library.median / raw.median };
+}
+
 /** The whole comparison; `config` as in run.mjs. Ratios are library / raw, of medians. */
 export async function measureLibrary(config) {
   const started = performance.now();
@@ -133,12 +160,14 @@ export async function measureLibrary(config) {
   const client = new RemoteClient(CLIENT, CLIENT_OPTIONS);
   try {
     const connect = await measureConnects(client, config.connects, aim);
+    const firstConnect = await measureFirstConnects(config.firstConnects);
     const positions = [];
     for (const size of config.positions) positions.push(await measurePositions(client, size, aim));
     const memory = await measureMemory(config.memory);
     return {
       aim,
       connect,
+      firstConnect,
       positions,
       memory: {
         positions: memory.positions,

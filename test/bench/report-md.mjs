@@ -244,6 +244,8 @@ function librarySection(lib) {
       ],
     ),
     "",
+    `For information, the first connect of a fresh client process (modules loaded, none of their code run yet; what a new notebook kernel pays in its first cell, most of it compiling code on first use), ${lib.firstConnect.runs} processes each: library ${spread(lib.firstConnect.library)} ms, raw ${spread(lib.firstConnect.raw)} ms, ${ratio(lib.firstConnect.ratio)}.`,
+    "",
     `For information, connect to ready against raw doing the same work: raw sending, at nextValidId, the two requests the library sends before its connect() resolves (\`reqPositions()\`, \`reqOpenOrders()\`), ${c.rawAsking.n} runs alternating with the two above: ${spread(c.rawAsking)} ms; library / that ${ratio(c.library.median / c.rawAsking.median)}.`,
     "",
     "For information: the same positions asked again on the open connection (the library answers from its state; raw downloads again), ms:",

@@ -107,6 +107,17 @@ function libraryConnectLines(c, aim) {
   ];
 }
 
+function firstConnectLines(f) {
+  const cells = (s) => [ms(s.median), ms(s.p90), ms(s.min), ms(s.max)];
+  return [
+    "First connect of a fresh process (modules loaded, nothing run yet: a new notebook kernel's first cell), in ms",
+    row("", ["median", "p90", "min", "max"]),
+    row(`library (n=${f.library.n})`, cells(f.library)),
+    row(`raw @stoqey/ib (n=${f.raw.n})`, cells(f.raw)),
+    `  library / raw, medians                ${times(f.ratio)} (information: code compiled on first use)`,
+  ];
+}
+
 function libraryPositionsLines(results) {
   const lines = [
     "Connect + every position, fresh connection each run, in ms: median (min–max)",
@@ -150,6 +161,8 @@ export function formatLibraryReport(results) {
     "  alternating run by run after a warm-up of each",
     "",
     ...libraryConnectLines(results.connect, results.aim),
+    "",
+    ...firstConnectLines(results.firstConnect),
     "",
     ...libraryPositionsLines(results),
     "",

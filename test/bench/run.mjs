@@ -86,6 +86,7 @@ const libraryConfig = {
   // Runs of a millisecond or less swing by tens of percent with the machine's load: enough of them
   // that the medians, and so the ratios, hold still from one run of the benchmark to the next.
   connects: { count: quick ? 10 : 200, warmup: quick ? 4 : 50 },
+  firstConnects: { runs: quick ? 2 : 10 },
   positions: [
     { positions: 10, reps: quick ? 4 : 100, warmup: quick ? 2 : 20 },
     { positions: 1_000, reps: quick ? 3 : 40, warmup: quick ? 1 : 10 },
