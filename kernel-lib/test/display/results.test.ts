@@ -2,7 +2,7 @@
  * Results that print well: the inspect hook outside tslab (text), nested (summary), inside a faked
  * tslab (rich bundle + summary line), and what each of the library's results shows.
  */
-import { inspect } from "node:util";
+import { inspect, isDeepStrictEqual } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ConnectionStatus } from "../../src/connection/connection";
 import {
@@ -114,7 +114,12 @@ describe("outside tslab", () => {
     expect(asPositions(input)).toBe(input);
   });
 
-  it("keeps what a value is: a class instance keeps its methods, a value shown again its base", () => {
+  it("keeps what a value is: an array stays a plain array, a class instance keeps its methods", () => {
+    const plain = positions();
+    const rows = asPositions(positions());
+    // Array.prototype itself: V8's fast paths for map, slice and spread stay on.
+    expect(Object.getPrototypeOf(rows)).toBe(Array.prototype);
+    expect(isDeepStrictEqual(rows, plain)).toBe(true);
     const trade = new Trade(7, 2, { symbol: "KO" }, {
       action: "SELL",
       totalQuantity: 5,
@@ -124,12 +129,19 @@ describe("outside tslab", () => {
     expect(shown).toBe(trade);
     expect(shown).toBeInstanceOf(Trade);
     expect(shown.orderId).toBe(7);
-    // Shown with another view, a value answers to that view only, and is still what it was.
-    const rows = asPositions(positions());
+    // Shown with another view, a value answers to that view.
     const table = asTable(rows, [{ key: "symbol", header: "Symbol" }]);
     expect(table.toText()).not.toContain("Positions");
-    expect(Object.getPrototypeOf(Object.getPrototypeOf(table))).toBe(Array.prototype);
     expect(Object.keys(table)).toEqual(["0", "1", "2"]);
+  });
+
+  it("two results of one view each show their own rows (the view's methods are shared)", () => {
+    const one = asPositions([position("AAPL", 1, 1)]);
+    const two = asPositions([position("KO", 2, 2)]);
+    expect(one.toText()).toContain("AAPL");
+    expect(one.toText()).not.toContain("KO");
+    expect(two.toRecords()).toHaveLength(1);
+    expect(two.toCSV()).toContain("KO");
   });
 
   it("keeps each result's own charts: two results of one view do not share them", async () => {
