@@ -222,12 +222,11 @@ export class IB extends EventEmitter<IBEvents> {
   /** Streaming market-data lines this connection may hold (IB's default is 100). */
   marketDataLines = DEFAULT_MARKET_DATA_LINES;
 
-  /** `connection`: one already opening, as connect() starts it (see connectHeadless). */
-  constructor(options: ResolvedOptions, connection = new Connection(options)) {
+  constructor(options: ResolvedOptions) {
     super();
     this.options = options;
     this.guard = new TradingGuard(options);
-    this.connection = connection;
+    this.connection = new Connection(options);
     this.connection.on("state", (status) => this.emit("state", status));
     this.connection.on("notice", (notice) => {
       this.emit("notice", notice);
@@ -1403,12 +1402,7 @@ interface OpenOrdersWaiter {
  * its own (with connect()'s as well, a monitor kernel sent every change twice).
  */
 export function connectHeadless(options: ConnectOptions = {}): Promise<IB> {
-  const resolved = resolveOptions(options);
-  // The socket first: the IB object is built while TCP and TWS's hello are on their way (a few
-  // hundred µs) rather than before them. Nothing TWS sends is read before this function returns.
-  const connection = new Connection(resolved);
-  void connection.open(); // the same attempt the IB's open() awaits, and reports the failure of
-  return new IB(resolved, connection).open();
+  return new IB(resolveOptions(options)).open();
 }
 
 /** Connects to TWS / IB Gateway and resolves once it is ready. */

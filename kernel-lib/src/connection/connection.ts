@@ -89,7 +89,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readyAt = 0;
   /** Connections in a row that broke on a malformed message; a session that lives a keepalive interval resets it. */
   private protocolDrops = 0;
-  private opening: Promise<Session> | undefined;
   private readyWaiters: Array<{ resolve: (s: Session) => void; reject: (e: Error) => void }> = [];
 
   constructor(readonly options: ResolvedOptions) {
@@ -159,16 +158,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.emit("state", this.status);
   }
 
-  /**
-   * The first connection: every port of the broker in turn; with clientId "auto", ids from 2 up.
-   * Called again, it returns the same attempt.
-   */
-  open(): Promise<Session> {
-    this.opening ??= this.openFirst();
-    return this.opening;
-  }
-
-  private async openFirst(): Promise<Session> {
+  /** The first connection: every port of the broker in turn; with clientId "auto", ids from 2 up. */
+  async open(): Promise<Session> {
     this.setState("connecting", `trying ${this.options.host}:${this.options.ports.join(", ")}`);
     try {
       const session = await this.connectAny();

@@ -4,7 +4,6 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Connection } from "../../src/connection/connection";
 import { hostKind, resolveOptions } from "../../src/connection/options";
 import {
   ClientIdInUseError,
@@ -50,18 +49,6 @@ describe("connect()", () => {
     expect(states.map((s) => s.state)).toEqual(["connecting", "connected"]);
     expect(states[0]?.reason).toContain(`127.0.0.1:${h.sim.port}`);
     expect(states[1]?.accounts).toEqual(["DU1234567"]);
-  });
-
-  it("an IB given a connection already opening (as connect() does) waits for that attempt, no second socket", async () => {
-    const options = resolveOptions({ port: h.sim.port }, {});
-    const connection = new Connection(options);
-    const opening = connection.open();
-    const ib = h.track(new IB(options, connection));
-    await ib.open();
-    await expect(opening).resolves.toMatchObject({ clientId: 2 });
-    await sleep(50);
-    expect(h.sim.clients()).toHaveLength(1);
-    expect(ib.state.state).toBe("connected");
   });
 
   it("names the host program from the port", () => {
