@@ -1,9 +1,8 @@
 /**
  * The IB object: one connection to TWS / IB Gateway and everything an analyst asks of it. Short verbs
  * (positions, portfolio, quote, bars, buy, sell), typed results, events for live state. Standing
- * subscriptions (positions, this client's orders, tickers, P&L, account updates) are restored after
- * every reconnect, and trades brought up to date with the day's executions; orders are never resent
- * and order ids never reused.
+ * subscriptions (positions, this client's orders, executions, tickers, P&L, account updates) are
+ * restored after every reconnect; orders are never resent and order ids never reused.
  */
 import { EventEmitter } from "node:events";
 import { type InspectOptionsStylized, inspect } from "node:util";
@@ -421,12 +420,9 @@ export class IB extends EventEmitter<IBEvents> {
       : [];
     const listed = new Set<string>();
     let autoBindAsked = false;
-    // Today's fills, after a reconnect only: those that came while the connection was down bring
-    // this client's trades up to date. A first connection has no trades yet, and fills() asks TWS
-    // itself, so it would download every execution of the day for nothing.
-    const executionsReqId = reconnected ? this.router.allocate() : undefined;
-    // Judge only once the downloads are complete, whichever order TWS answers them in.
-    let downloadsPending = reconnected ? 2 : 1;
+    const executionsReqId = this.router.allocate();
+    // Judge only once both downloads are complete, whichever order TWS answers them in.
+    let downloadsPending = 2;
     let ordersListed = true;
     const downloaded = () => {
       if (--downloadsPending > 0) return;
@@ -451,7 +447,7 @@ export class IB extends EventEmitter<IBEvents> {
     // method returns.
     sendTogether(api, () => {
       api.reqPositions();
-      // Orders of this client: after a reconnect, with the fills, these bring trades up to date.
+      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
       this.openOrderEnds.push({
         done: () => {
           offListed();
@@ -465,7 +461,7 @@ export class IB extends EventEmitter<IBEvents> {
         failed: () => offListed(),
       });
       api.reqOpenOrders();
-      if (executionsReqId !== undefined) api.reqExecutions(executionsReqId, {});
+      api.reqExecutions(executionsReqId, {});
       if (reconnected) this.restoreSubscriptions();
     });
 

@@ -3,7 +3,7 @@
  * connecting to the same simulator and running its connect-and-sync, IB.connect(), for 10 / 1,000
  * / 10,000 positions (ib_async_client.py). "full" is ib_async's default sync (positions, open and
  * completed orders, account updates with the portfolio, executions); "like" asks what the
- * library's connect() asks (positions, open orders). Skipped, with the reason, where
+ * library's connect() asks (positions, open orders, executions). Skipped, with the reason, where
  * the venv or ib_async is missing.
  */
 import { execFile } from "node:child_process";

@@ -2,8 +2,8 @@
 
 IB.connect() is ib_async's connect-and-sync: the handshake, then positions, open orders, completed
 orders and account updates together, then executions. "full" times exactly that (ib_async's
-default); "like" asks only what the library's connect() asks (positions, this client's open orders),
-for a like-for-like figure. Each run is a fresh connection with its own client id;
+default); "like" asks only what the library's connect() asks (positions, this client's open orders,
+executions), for a like-for-like figure. Each run is a fresh connection with its own client id;
 `warmup` untimed runs first. Prints one JSON object: milliseconds of every timed run per mode.
 
     python ib_async_client.py PORT FIRST_CLIENT_ID WARMUP REPS EXPECTED_POSITIONS
@@ -20,7 +20,7 @@ from ib_async.ib import StartupFetch, StartupFetchALL
 
 MODES = {
     "full": StartupFetchALL,
-    "like": StartupFetch.POSITIONS | StartupFetch.ORDERS_OPEN,
+    "like": StartupFetch.POSITIONS | StartupFetch.ORDERS_OPEN | StartupFetch.EXECUTIONS,
 }
 
 

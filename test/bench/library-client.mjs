@@ -39,8 +39,9 @@ function rawConnect(port, clientId) {
 }
 
 /**
- * IBApi.connect() until nextValidId, then, there, the two requests the library sends when a
- * connection is ready (positions and open orders), as a raw user who wants that state writes it:
+ * IBApi.connect() until nextValidId, then, there, the three requests the library sends when a
+ * connection is ready (positions, open orders, the day's executions), as a raw user who wants that
+ * state writes it:
  * the same work before "ready", for an information figure beside the aim's.
  */
 function rawConnectAndAsk(port, clientId) {
@@ -56,6 +57,7 @@ function rawConnectAndAsk(port, clientId) {
       api.off(EventName.error, fail);
       api.reqPositions();
       api.reqOpenOrders();
+      api.reqExecutions(1, {});
       resolve(api);
     });
     api.connect(clientId);
@@ -135,7 +137,8 @@ const previous = { library: undefined, raw: undefined, rawAsking: undefined };
 
 /**
  * Runs `once(side, clientId)` for each side in turn, `warmup` times each untimed, then `count`
- * times each, the order flipping every round (library, raw, raw, library …) so that a change in the
+ * times each, the order rotating every round (library, raw; raw, library … or with three sides
+ * a, b, c; b, c, a; c, a, b …), each side first, middle and last as often, so that a change in the
  * machine's load affects all alike. Every call gets a client id of its own.
  */
 async function alternate({ firstClientId, count, warmup }, once, sides = ["library", "raw"]) {
@@ -143,7 +146,8 @@ async function alternate({ firstClientId, count, warmup }, once, sides = ["libra
   for (let i = 0; i < warmup; i++) for (const side of sides) await once(side, clientId++);
   const runs = Object.fromEntries(sides.map((side) => [side, []]));
   for (let i = 0; i < count; i++) {
-    for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+    const turn = i % sides.length;
+    for (const side of [...sides.slice(turn), ...sides.slice(0, turn)]) {
       runs[side].push(await once(side, clientId++));
     }
   }

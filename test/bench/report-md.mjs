@@ -246,7 +246,7 @@ function librarySection(lib) {
     "",
     `For information, the first connect of a fresh client process (modules loaded, none of their code run yet; what a new notebook kernel pays in its first cell, most of it compiling code on first use), ${lib.firstConnect.runs} processes each: library ${spread(lib.firstConnect.library)} ms, raw ${spread(lib.firstConnect.raw)} ms, ${ratio(lib.firstConnect.ratio)}.`,
     "",
-    `For information, connect to ready against raw doing the same work: raw sending, at nextValidId, the two requests the library sends before its connect() resolves (\`reqPositions()\`, \`reqOpenOrders()\`), ${c.rawAsking.n} runs alternating with the two above: ${spread(c.rawAsking)} ms; library / that ${ratio(c.library.median / c.rawAsking.median)}.`,
+    `For information, connect to ready against raw doing the same work: raw sending, at nextValidId, the three requests the library sends before its connect() resolves (\`reqPositions()\`, \`reqOpenOrders()\`, \`reqExecutions()\`), ${c.rawAsking.n} runs alternating with the two above: ${spread(c.rawAsking)} ms; library / that ${ratio(c.library.median / c.rawAsking.median)}.`,
     "",
     "For information: the same positions asked again on the open connection (the library answers from its state; raw downloads again), ms:",
     "",
@@ -266,7 +266,7 @@ function ibAsyncSection(py, lib) {
   if (why) return [...out, why];
   const libraryFor = (n) => lib?.positions?.find((p) => p.positions === n)?.library;
   out.push(
-    `ib_async ${py.version} (Python ${py.python}) connecting to the same simulator with \`IB.connect()\`, a fresh connection and client id per run, timed until connect() returns with the sync done; its event loop in its own process. **like-for-like** asks what the library's connect() asks (positions, open orders: \`fetchFields=POSITIONS|ORDERS_OPEN\`); **full sync** is ib_async's default (adds completed orders, executions, and account updates with every portfolio row). The library column is its connect + positions from the section above, same run. ms, median (min–max); ratio = ib_async / library.`,
+    `ib_async ${py.version} (Python ${py.python}) connecting to the same simulator with \`IB.connect()\`, a fresh connection and client id per run, timed until connect() returns with the sync done; its event loop in its own process. **like-for-like** asks what the library's connect() asks (positions, open orders, executions: \`fetchFields=POSITIONS|ORDERS_OPEN|EXECUTIONS\`); **full sync** is ib_async's default (adds completed orders and account updates with every portfolio row). The library column is its connect + positions from the section above, same run. ms, median (min–max); ratio = ib_async / library.`,
     "",
     table(
       [

@@ -95,15 +95,15 @@ function libraryConnectLines(c, aim) {
   const cells = (s) => [ms(s.median), ms(s.p90), ms(s.min), ms(s.max)];
   return [
     "Connect to ready, sequential, each with its own client id, in ms",
-    "  library: await connect() (handshake, managedAccounts and nextValidId, then the standing positions",
-    "  and open-orders requests sent in one write); raw: IBApi.connect() until nextValidId",
+    "  library: await connect() (handshake, managedAccounts and nextValidId, then the standing positions,",
+    "  orders and executions requests sent in one write); raw: IBApi.connect() until nextValidId",
     row("", ["median", "p90", "min", "max"]),
     row(`library (n=${c.library.n})`, cells(c.library)),
     row(`raw @stoqey/ib (n=${c.raw.n})`, cells(c.raw)),
     row(`raw, asking the same (n=${c.rawAsking.n})`, cells(c.rawAsking)),
     aimLine("library / raw, medians", c, aim),
     cpuLine("  ", c),
-    `  library / raw asking the same (reqPositions and reqOpenOrders at nextValidId), medians: ${times(c.library.median / c.rawAsking.median)} (information)`,
+    `  library / raw asking the same (positions, open orders, executions at nextValidId), medians: ${times(c.library.median / c.rawAsking.median)} (information)`,
   ];
 }
 
@@ -122,7 +122,7 @@ function libraryPositionsLines(results) {
   const lines = [
     "Connect + every position, fresh connection each run, in ms: median (min–max)",
     "  library: connect() then positions() (waits for the standing download, which the library",
-    "  also asks open orders with); raw: connect, nextValidId, reqPositions, positions",
+    "  also asks orders and executions with); raw: connect, nextValidId, reqPositions, positions",
     "  into a Map until positionEnd. A full GC and a 10 ms pause before each run.",
   ];
   for (const p of results.positions) {

@@ -186,6 +186,30 @@ describe("the gateway's daily restart", () => {
     ticker.stop();
   });
 
+  it("the day's fills from before this connection are known at once and not announced again at a reconnect", async () => {
+    // An earlier kernel with the same client id traded this morning, then went away.
+    const earlier = await h.connect({ trading: true });
+    h.sim.setPrice("AAPL", 200);
+    const morning = await earlier.buy("AAPL", 10, { limit: 150 });
+    h.sim.fillOrder(2, morning.orderId, { price: 150 });
+    await until(() => morning.fills.length === 1, 2000, "the morning's fill");
+    earlier.close();
+
+    const ib = await h.connect({ keepaliveMs: 200 });
+    await until(() => ib.broker.fills.size === 1, 2000, "the day's executions in the state");
+    const announced: string[] = [];
+    ib.on("fill", (f) => announced.push(f.execId));
+    await h.sim.restart({ downMs: 200 });
+    await until(
+      () => ib.state.state === "connected" && h.sent("reqExecutions", 2).length >= 3,
+      4000,
+      "the reconnect's downloads",
+    );
+    await sleep(100);
+    expect(announced).toEqual([]); // a fill notifier must not report the morning's trade at the nightly restart
+    expect(ib.broker.fills.size).toBe(1);
+  });
+
   it("order ids are never reused after a reconnect, even when TWS's next valid id is lower", async () => {
     const ib = await h.connect({ trading: true, keepaliveMs: 200 });
     const a = await ib.buy("AAPL", 1, { limit: 100 });
