@@ -154,8 +154,8 @@ async function alternate({ firstClientId, count, warmup }, once, sides = ["libra
   return runs;
 }
 
-/** Connect to ready, then close: elapsed and CPU ms of each (raw also as it asks what the library asks). */
-function connects({ port, ...plan }) {
+/** Connect to ready, then close: elapsed and CPU ms of each of `sides`, alternating. */
+function connects({ port, sides, ...plan }) {
   return alternate(
     plan,
     async (side, clientId) => {
@@ -167,7 +167,7 @@ function connects({ port, ...plan }) {
       previous[side] = client;
       return run;
     },
-    ["library", "raw", "rawAsking"],
+    sides,
   );
 }
 

@@ -100,10 +100,10 @@ function libraryConnectLines(c, aim) {
     row("", ["median", "p90", "min", "max"]),
     row(`library (n=${c.library.n})`, cells(c.library)),
     row(`raw @stoqey/ib (n=${c.raw.n})`, cells(c.raw)),
-    row(`raw, asking the same (n=${c.rawAsking.n})`, cells(c.rawAsking)),
     aimLine("library / raw, medians", c, aim),
     cpuLine("  ", c),
-    `  library / raw asking the same (positions, open orders, executions at nextValidId), medians: ${times(c.library.median / c.rawAsking.median)} (information)`,
+    `  information, a second pass: library ${ms(c.rawAsking.library.median)} against raw asking the same (positions, open orders,`,
+    `  executions at nextValidId) ${ms(c.rawAsking.raw.median)}, medians: ${times(c.rawAsking.ratio)}`,
   ];
 }
 
