@@ -25,7 +25,7 @@ import { benchConfig } from "./config";
 import { execute, executeJson } from "./kernel";
 import { showBothPanels } from "./layout";
 import { KERNEL_MEMORY_SETUP, type KernelMemory, kernelMemory, pageMemory, processRssBytes } from "./memory";
-import { attachProbe, installWebSocketProbe, watch } from "./probe";
+import { openProbedNotebook, watch } from "./probe";
 
 type SimulatorOptions = simulator.SimulatorOptions;
 type Scenario = NonNullable<SimulatorOptions["scenario"]>;
@@ -132,14 +132,7 @@ const feedProgress = (page: IJupyterLabPageFixture) =>
 
 test("one simulated hour", async ({ page, tmpPath }) => {
   test.setTimeout(CONFIG.timeoutMs);
-  await page.addInitScript(installWebSocketProbe);
-  await page.reload();
-  const path = `${tmpPath}/${NOTEBOOK}`;
-  await page.notebook.createNew(NOTEBOOK, { kernel: "tslab" });
-  await expect(page.locator("#jp-main-statusbar").getByText(/TypeScript \| Idle/)).toBeVisible({
-    timeout: 60_000,
-  });
-  await attachProbe(page, path, FEED_MIME_TYPE);
+  const path = await openProbedNotebook(page, tmpPath, NOTEBOOK, FEED_MIME_TYPE);
   await showBothPanels(page);
   // Galata's page fixture wraps the Page; CDP wants the Page itself.
   const cdp = await page.context().newCDPSession(page.mainFrame().page());

@@ -26,15 +26,7 @@ import { benchConfig } from "./config";
 import { execute, executeJson } from "./kernel";
 import { showBothPanels } from "./layout";
 import { pageMemory } from "./memory";
-import {
-  attachProbe,
-  feedArrivals,
-  feedQuiet,
-  installWebSocketProbe,
-  parseTimes,
-  shown,
-  watch,
-} from "./probe";
+import { feedArrivals, feedQuiet, openProbedNotebook, parseTimes, shown, watch } from "./probe";
 
 type SimulatorOptions = simulator.SimulatorOptions;
 type Scenario = NonNullable<SimulatorOptions["scenario"]>;
@@ -315,14 +307,7 @@ bench.timer = setInterval(() => {
 
 test("panel benchmarks", async ({ page, tmpPath }) => {
   test.setTimeout(170_000);
-  await page.addInitScript(installWebSocketProbe);
-  await page.reload();
-  const path = `${tmpPath}/${NOTEBOOK}`;
-  await page.notebook.createNew(NOTEBOOK, { kernel: "tslab" });
-  await expect(page.locator("#jp-main-statusbar").getByText(/TypeScript \| Idle/)).toBeVisible({
-    timeout: 60_000,
-  });
-  await attachProbe(page, path, FEED_MIME_TYPE);
+  const path = await openProbedNotebook(page, tmpPath, NOTEBOOK, FEED_MIME_TYPE);
   await execute(page, path, KERNEL_SETUP);
 
   const started = now();

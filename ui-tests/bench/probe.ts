@@ -13,7 +13,7 @@
  *
  * The functions here run in the page: Playwright sends their source, so each is self-contained.
  */
-import type { IJupyterLabPageFixture } from "@jupyterlab/galata";
+import { expect, type IJupyterLabPageFixture } from "@jupyterlab/galata";
 
 export interface FeedArrival {
   /** The WebSocket frame arrived. */
@@ -84,6 +84,28 @@ export function installWebSocketProbe(): void {
     }
   }
   window.WebSocket = Probed;
+}
+
+/**
+ * Reloads the page with the WebSocket probe installed, creates the notebook `name` on the tslab
+ * kernel in `dir`, waits for the kernel, and attaches the probe to it (`mime`: the feed's MIME
+ * type). Returns the notebook's path.
+ */
+export async function openProbedNotebook(
+  page: IJupyterLabPageFixture,
+  dir: string,
+  name: string,
+  mime: string,
+): Promise<string> {
+  await page.addInitScript(installWebSocketProbe);
+  await page.reload();
+  const path = `${dir}/${name}`;
+  await page.notebook.createNew(name, { kernel: "tslab" });
+  await expect(page.locator("#jp-main-statusbar").getByText(/TypeScript \| Idle/)).toBeVisible({
+    timeout: 60_000,
+  });
+  await attachProbe(page, path, mime);
+  return path;
 }
 
 /**
