@@ -217,6 +217,10 @@ export class IB extends EventEmitter<IBEvents> {
   private portfolioAccount: string | undefined;
   private nextOrderId = 0;
   private detachSession: () => void = () => {};
+  /** Listeners of the standing downloads started on the session, removed with it. */
+  private sessionOffs: Array<() => void> = [];
+  /** Which standing downloads this connection keeps (follow()); each session restarts them. */
+  private readonly standing: StandingDownloads;
   private positionsLoaded: Promise<void> = Promise.resolve();
   /** Streaming market-data lines this connection may hold (IB's default is 100). */
   marketDataLines = DEFAULT_MARKET_DATA_LINES;
@@ -226,6 +230,13 @@ export class IB extends EventEmitter<IBEvents> {
     this.options = options;
     this.guard = new TradingGuard(options);
     this.connection = new Connection(options);
+    this.standing = { positions: false, orders: options.trading || options.clientId === 0 };
+    // Like a stream that flows once it has a "data" listener: a listener of positions, orders or
+    // fills is what needs their download.
+    (this as EventEmitter).on("newListener", (event: string | symbol) => {
+      if (event === "position") this.follow("positions");
+      else if (event === "order" || event === "fill" || event === "commission") this.follow("orders");
+    });
     this.connection.on("state", (status) => this.emit("state", status));
     this.connection.on("notice", (notice) => {
       this.emit("notice", notice);
@@ -409,68 +420,20 @@ export class IB extends EventEmitter<IBEvents> {
     this.failOpenOrderWaiters(
       () => new NotConnectedError("reconnecting", "the connection dropped before TWS listed the open orders"),
     );
-    // After a reconnect: this client's orders that were working before it, to check against the
-    // open-order and execution downloads below.
-    const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
-    // …and orders sent just before the drop that TWS never acknowledged.
-    const unacknowledged = reconnected
-      ? [...this.trades.values()].filter(
-          (t) => t.clientId === session.clientId && t.status === "PendingSubmit",
-        )
-      : [];
-    const listed = new Set<string>();
-    let autoBindAsked = false;
-    const executionsReqId = this.router.allocate();
-    // Judge only once both downloads are complete, whichever order TWS answers them in.
-    let downloadsPending = 2;
-    let ordersListed = true;
-    const downloaded = () => {
-      if (--downloadsPending > 0) return;
-      this.unchecked = { wasWorking, unacknowledged };
-      // Without TWS's list of open orders (Read-Only API), no order can be judged gone: that waits
-      // for the first listing TWS gives (openOrders(), the monitor's refresh, the next reconnect).
-      if (ordersListed) this.checkUnchecked(listed);
-    };
     // A request method reports some errors synchronously (a server too old for it): route them.
     const offRouter = this.router.attach(api, (error) => this.emit("warning", error));
-    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
-      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
-    });
-
-    // Positions: a standing subscription; a fresh download replaces what we had.
-    this.broker.resetPositions();
-    this.positionsLoaded = new Promise<void>((resolve) => {
-      api.once(EventName.positionEnd, () => resolve());
-    });
+    this.sessionOffs = [];
+    let autoBindAsked = false;
     // The standing requests go out in one write (see connection/batch.ts), before the listeners
     // below are wired: TWS works on them meanwhile, and nothing it answers is read before this
     // method returns.
     sendTogether(api, () => {
-      api.reqPositions();
-      // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
-      this.openOrderEnds.push({
-        done: () => {
-          offListed();
-          downloaded();
-        },
-        refused: () => {
-          offListed();
-          ordersListed = false;
-          downloaded();
-        },
-        failed: () => offListed(),
-      });
-      api.reqOpenOrders();
-      api.reqExecutions(executionsReqId, {});
+      this.requestStanding(session, this.standing, reconnected);
       if (reconnected) this.restoreSubscriptions();
     });
 
     const offs = [
       offRouter,
-      offListed,
-      listen(api, EventName.execDetailsEnd, (reqId: number) => {
-        if (reqId === executionsReqId) downloaded();
-      }),
       listen(api, EventName.openOrderEnd, () => {
         this.setReadOnly(false);
         this.openOrderEnds.shift()?.done();
@@ -525,7 +488,94 @@ export class IB extends EventEmitter<IBEvents> {
     ];
     this.detachSession = () => {
       for (const off of offs) off();
+      for (const off of this.sessionOffs.splice(0)) off();
     };
+  }
+
+  /**
+   * Starts the standing downloads a connection keeps once something needs them (follow()): positions,
+   * and this client's orders with every fill of today. A read-only connection that only asks for
+   * quotes or bars never downloads them, so connect() sends nothing beyond the handshake (the day's
+   * executions alone can be thousands of messages). A trading connection follows its orders from the
+   * start, so that orders from before it (a restarted kernel's, same client id) and TWS's Read-Only
+   * setting are known before the first order. The feed of JupyterLab's panels follows both.
+   */
+  private follow(kind: keyof StandingDownloads): void {
+    if (this.standing[kind]) return;
+    this.standing[kind] = true;
+    let session: Session;
+    try {
+      session = this.connection.current();
+    } catch {
+      return; // sent when the next session is ready
+    }
+    sendTogether(session.api, () =>
+      this.requestStanding(session, { positions: kind === "positions", orders: kind === "orders" }, false),
+    );
+  }
+
+  /** Sends the standing requests `which` asks for on `session`, and wires what answers them. */
+  private requestStanding(session: Session, which: StandingDownloads, reconnected: boolean): void {
+    const { api } = session;
+    if (which.positions) {
+      // A standing subscription; a fresh download replaces what we had.
+      this.broker.resetPositions();
+      this.positionsLoaded = new Promise<void>((resolve) => {
+        api.once(EventName.positionEnd, () => resolve());
+      });
+      api.reqPositions();
+    }
+    if (!which.orders) return;
+    // After a reconnect: this client's orders that were working before it, to check against the
+    // open-order and execution downloads below.
+    const wasWorking = reconnected ? this.workingOrderKeys(session.clientId) : new Set<string>();
+    // …and orders sent just before the drop that TWS never acknowledged.
+    const unacknowledged = reconnected
+      ? [...this.trades.values()].filter(
+          (t) => t.clientId === session.clientId && t.status === "PendingSubmit",
+        )
+      : [];
+    const listed = new Set<string>();
+    const executionsReqId = this.router.allocate();
+    // Judge only once both downloads are complete, whichever order TWS answers them in.
+    let downloadsPending = 2;
+    let ordersListed = true;
+    const downloaded = () => {
+      if (--downloadsPending > 0) return;
+      this.unchecked = { wasWorking, unacknowledged };
+      // Without TWS's list of open orders (Read-Only API), no order can be judged gone: that waits
+      // for the first listing TWS gives (openOrders(), the monitor's refresh, the next reconnect).
+      if (ordersListed) this.checkUnchecked(listed);
+    };
+    const offListed = listen(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order) => {
+      listed.add(orderKey(order.clientId ?? 0, orderId, order.permId ?? 0));
+    });
+    this.sessionOffs.push(
+      offListed,
+      listen(api, EventName.execDetailsEnd, (reqId: number) => {
+        if (reqId !== executionsReqId) return;
+        this.broker.endHistory(reqId);
+        downloaded();
+      }),
+    );
+    // Orders of this client, and every fill of today: after a reconnect these bring trades up to date.
+    this.openOrderEnds.push({
+      done: () => {
+        offListed();
+        downloaded();
+      },
+      refused: () => {
+        offListed();
+        ordersListed = false;
+        downloaded();
+      },
+      failed: () => offListed(),
+    });
+    api.reqOpenOrders();
+    // The first download of a connection is the day's history; a reconnect's finds what happened
+    // while it was down, and says so.
+    if (!reconnected) this.broker.startHistory(executionsReqId);
+    api.reqExecutions(executionsReqId, {});
   }
 
   /** Keys of this client's orders the broker state holds as working. */
@@ -641,6 +691,7 @@ export class IB extends EventEmitter<IBEvents> {
   private async loadPositions(options: { account?: string }): Promise<string | undefined> {
     this.api();
     const account = options.account === undefined ? undefined : this.checkAccount(options.account);
+    this.follow("positions");
     await withTimeout(this.positionsLoaded, REQUEST_TIMEOUT_MS, "positions");
     return account;
   }
@@ -1387,6 +1438,12 @@ function liveQuery<A extends unknown[], R>(
 }
 
 /** One wait for an open-orders listing: its openOrderEnd, TWS's Read-Only refusal, or the session's end. */
+/** The standing downloads of a connection: positions; this client's orders and today's fills. */
+interface StandingDownloads {
+  positions: boolean;
+  orders: boolean;
+}
+
 interface OpenOrdersWaiter {
   done(): void;
   refused(error: ReadOnlyApiError): void;
@@ -1446,15 +1503,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   });
 }
 
+/**
+ * Rows by account, then symbol: in code-unit order, not localeCompare's, which is eight times slower
+ * (ICU) and orders account ids and tickers (ASCII, upper case) no differently.
+ */
 function byAccountThenSymbol(
   a: { account: string; symbol: string; localSymbol: string },
   b: typeof a,
 ): number {
   return (
-    a.account.localeCompare(b.account) ||
-    a.symbol.localeCompare(b.symbol) ||
-    a.localSymbol.localeCompare(b.localSymbol)
+    compareText(a.account, b.account) ||
+    compareText(a.symbol, b.symbol) ||
+    compareText(a.localSymbol, b.localSymbol)
   );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toContractInfo(d: ContractDetails): ContractInfo {

@@ -8,8 +8,8 @@
  *
  * Raw is the minimum a @stoqey/ib user writes: IBApi.connect → nextValidId → reqPositions →
  * positionEnd, positions collected into a Map. The library is `await connect()` then
- * `await ib.positions()`, which on a fresh connection waits for the standing reqPositions download
- * the library starts when the connection is ready.
+ * `await ib.positions()`, which starts the standing positions download (a read-only connection
+ * downloads nothing before something needs it) and waits for it.
  */
 import { TwsSimulator } from "ibkr-notebook";
 import { positionsScenario, QUIET } from "./books.cjs";
@@ -60,20 +60,20 @@ async function measureConnects(client, { count, warmup }, aim) {
       firstClientId: clientIds(2 * (count + warmup)),
       sides: ["library", "raw"],
     });
-    // Then, apart, raw asking what the library asks, alternating with the library again: each run
-    // leaves the simulator answering what it asked, so a third side in the same rotation would
-    // change what the aim's two sides follow.
+    // Then, apart, a trading connection (it follows its orders and fills from the start) against raw
+    // asking the same at nextValidId: each run leaves the simulator answering what it asked, so
+    // these sides would change what the aim's two follow if they shared its rotation.
     const same = await client.request("connects", {
       ...plan,
       firstClientId: clientIds(2 * (count + warmup)),
-      sides: ["library", "rawAsking"],
+      sides: ["libraryTrading", "rawAsking"],
     });
-    const rawAsking = {
-      library: summarize(same.library.map((r) => r.ms)),
+    const trading = {
+      library: summarize(same.libraryTrading.map((r) => r.ms)),
       raw: summarize(same.rawAsking.map((r) => r.ms)),
     };
-    rawAsking.ratio = rawAsking.library.median / rawAsking.raw.median;
-    return { ...compareRuns(runs, aim), rawAsking };
+    trading.ratio = trading.library.median / trading.raw.median;
+    return { ...compareRuns(runs, aim), trading };
   } finally {
     await sim.close();
   }

@@ -246,7 +246,7 @@ function librarySection(lib) {
     "",
     `For information, the first connect of a fresh client process (modules loaded, none of their code run yet; what a new notebook kernel pays in its first cell, most of it compiling code on first use), ${lib.firstConnect.runs} processes each: library ${spread(lib.firstConnect.library)} ms, raw ${spread(lib.firstConnect.raw)} ms, ${ratio(lib.firstConnect.ratio)}.`,
     "",
-    `For information, connect to ready against raw doing the same work: raw sending, at nextValidId, the three requests the library sends before its connect() resolves (\`reqPositions()\`, \`reqOpenOrders()\`, \`reqExecutions()\`), in a second pass of ${c.rawAsking.raw.n} runs each alternating with the library: raw ${spread(c.rawAsking.raw)} ms, library ${spread(c.rawAsking.library)} ms, ${ratio(c.rawAsking.ratio)}.`,
+    `For information, a trading connection (\`connect({ trading: true })\`, which asks for this client's open orders and the day's executions as soon as it is ready) against raw sending the same two requests at nextValidId, in a second pass of ${c.trading.raw.n} runs each: raw ${spread(c.trading.raw)} ms, library ${spread(c.trading.library)} ms, ${ratio(c.trading.ratio)}.`,
     "",
     "For information: the same positions asked again on the open connection (the library answers from its state; raw downloads again), ms:",
     "",

@@ -95,15 +95,15 @@ function libraryConnectLines(c, aim) {
   const cells = (s) => [ms(s.median), ms(s.p90), ms(s.min), ms(s.max)];
   return [
     "Connect to ready, sequential, each with its own client id, in ms",
-    "  library: await connect() (handshake, managedAccounts and nextValidId, then the standing positions,",
-    "  orders and executions requests sent in one write); raw: IBApi.connect() until nextValidId",
+    "  library: await connect() (handshake, managedAccounts and nextValidId; a read-only connection asks",
+    "  nothing more until something needs it); raw: IBApi.connect() until nextValidId",
     row("", ["median", "p90", "min", "max"]),
     row(`library (n=${c.library.n})`, cells(c.library)),
     row(`raw @stoqey/ib (n=${c.raw.n})`, cells(c.raw)),
     aimLine("library / raw, medians", c, aim),
     cpuLine("  ", c),
-    `  information, a second pass: library ${ms(c.rawAsking.library.median)} against raw asking the same (positions, open orders,`,
-    `  executions at nextValidId) ${ms(c.rawAsking.raw.median)}, medians: ${times(c.rawAsking.ratio)}`,
+    `  information, a second pass: a trading connection ${ms(c.trading.library.median)} (it asks for its open orders and the`,
+    `  day's executions at once) against raw asking the same at nextValidId ${ms(c.trading.raw.median)}, medians: ${times(c.trading.ratio)}`,
   ];
 }
 
@@ -121,8 +121,8 @@ function firstConnectLines(f) {
 function libraryPositionsLines(results) {
   const lines = [
     "Connect + every position, fresh connection each run, in ms: median (min–max)",
-    "  library: connect() then positions() (waits for the standing download, which the library",
-    "  also asks orders and executions with); raw: connect, nextValidId, reqPositions, positions",
+    "  library: connect() then positions() (which starts the standing positions download and waits",
+    "  for it); raw: connect, nextValidId, reqPositions, positions",
     "  into a Map until positionEnd. A full GC and a 10 ms pause before each run.",
   ];
   for (const p of results.positions) {

@@ -66,6 +66,9 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
   readonly positionPnl = new Map<string, PositionPnL>();
   /** Commission reports that arrived before their execution (TWS sends execution first, but be safe). */
   private readonly pendingCommissions = new Map<string, CommissionReport>();
+  /** Execution requests whose answers are the day's history (startHistory), and the fills they brought. */
+  private readonly historyRequests = new Set<number>();
+  private readonly historyFills = new WeakSet<Fill>();
 
   /** Feeds this state from a session; returns the function that stops listening. */
   attach(api: IBApi): () => void {
@@ -107,8 +110,8 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
             whyHeld: whyHeld ?? "",
           }),
       ),
-      on(EventName.execDetails, (_reqId: number, contract: Contract, execution: Execution) =>
-        this.onExecution(contract, execution),
+      on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) =>
+        this.onExecution(contract, execution, this.historyRequests.has(reqId)),
       ),
       on(EventName.commissionReport, (report: CommissionReport) => this.onCommission(report)),
       on(EventName.updateAccountValue, (tag: string, value: string, currency: string, account: string) =>
@@ -245,7 +248,20 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     this.emit("order", record);
   }
 
-  private onExecution(contract: Contract, e: Execution): void {
+  /**
+   * The executions answering request `reqId` are the day's history, downloaded when a connection
+   * starts following its fills: recorded, not announced as new fills (nor their commissions), until
+   * endHistory(reqId). Fills a reconnect's download finds are announced: they happened while it was down.
+   */
+  startHistory(reqId: number): void {
+    this.historyRequests.add(reqId);
+  }
+
+  endHistory(reqId: number): void {
+    this.historyRequests.delete(reqId);
+  }
+
+  private onExecution(contract: Contract, e: Execution, history = false): void {
     const execId = e.execId ?? "";
     if (execId === "") return;
     const known = this.fills.get(execId);
@@ -275,7 +291,8 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     }
     this.fills.set(execId, fill);
     if (!known) {
-      this.emit("fill", fill);
+      if (history) this.historyFills.add(fill);
+      else this.emit("fill", fill);
       this.applyExecution(fill, e.avgPrice);
     }
   }
@@ -310,7 +327,7 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     }
     const first = fill.commission === undefined;
     applyCommission(fill, report);
-    if (first) this.emit("commission", fill);
+    if (first && !this.historyFills.has(fill)) this.emit("commission", fill);
   }
 
   private onAccountValue(value: AccountValue): void {

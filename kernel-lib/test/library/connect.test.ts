@@ -31,12 +31,20 @@ describe("connect()", () => {
     expect(ib.state.lastConnectedAt).toBeInstanceOf(Date);
     expect(ib.isLive).toBe(false);
     expect(h.sim.clients().map((s) => s.clientId)).toEqual([2]);
-    // Ready means TWS sent the accounts and the next order id; the library then loads its state.
-    await until(() => h.sim.received(2).length >= 4, 2000, "the initial downloads");
-    const types = h.sim.received(2).map((r) => r.type);
-    expect(types[0]).toBe("startApi");
-    expect(types).toEqual(expect.arrayContaining(["reqPositions", "reqOpenOrders", "reqExecutions"]));
+    // Ready means TWS sent the accounts and the next order id. A read-only connection asks for
+    // nothing more until something needs it: positions() starts the positions download.
+    await sleep(50);
+    expect(h.sim.received(2).map((r) => r.type)).toEqual(["startApi"]);
+    await ib.positions();
+    expect(h.sim.received(2).map((r) => r.type)).toEqual(["startApi", "reqPositions"]);
     await expect(ib.ready()).resolves.toBe(ib);
+  });
+
+  it("a trading connection follows its orders and the day's fills from the start", async () => {
+    const ib = await h.connect({ trading: true });
+    await until(() => h.sim.received(2).length >= 3, 2000, "the order downloads");
+    expect(h.sim.received(2).map((r) => r.type)).toEqual(["startApi", "reqOpenOrders", "reqExecutions"]);
+    expect(ib.readOnlyApi).toBe(false);
   });
 
   it("state events: connecting, then connected", async () => {

@@ -73,6 +73,7 @@ describe("buy and sell", () => {
   });
 
   it("a market sell fills at the bid and reduces the position", async () => {
+    await ib.positions(); // follows the positions from here on
     const trade = await ib.sell("MSFT", 20);
     await trade.done(2000);
     expect(trade.status).toBe("Filled");

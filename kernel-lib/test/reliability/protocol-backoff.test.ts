@@ -46,6 +46,7 @@ beforeAll(async () => {
       setImmediate(breakConnection);
   });
   ib = await h.connect({ clientId: CLIENT_ID, keepaliveMs: KEEPALIVE_MS });
+  await ib.positions(); // positions are followed from here on: every session downloads them
   ib.on("state", (s) => states.push({ ...s, at: performance.now() }));
 });
 afterAll(() => h.stop());
