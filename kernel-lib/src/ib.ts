@@ -221,6 +221,10 @@ export class IB extends EventEmitter<IBEvents> {
   private sessionOffs: Array<() => void> = [];
   /** Which standing downloads this connection keeps (follow()); each session restarts them. */
   private readonly standing: StandingDownloads;
+  /** The session onSession wired: follow() sends on it; a session not wired yet gets them from onSession. */
+  private wiredSession: Session | undefined;
+  /** The day's fills were downloaded once: later downloads find what happened while the connection was down. */
+  private fillsHistoryLoaded = false;
   private positionsLoaded: Promise<void> = Promise.resolve();
   /** Streaming market-data lines this connection may hold (IB's default is 100). */
   marketDataLines = DEFAULT_MARKET_DATA_LINES;
@@ -253,6 +257,8 @@ export class IB extends EventEmitter<IBEvents> {
     this.broker.on("position", (p) => this.onPosition(p));
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
+    // Not announced, but a trade's fills are complete whichever download brought them.
+    this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f));
     this.broker.on("commission", (f) => this.emit("commission", f));
   }
 
@@ -415,6 +421,7 @@ export class IB extends EventEmitter<IBEvents> {
 
   private onSession(session: Session, reconnected: boolean): void {
     this.detachSession();
+    this.wiredSession = session;
     const { api } = session;
     this.nextOrderId = Math.max(this.nextOrderId, session.nextValidId);
     this.failOpenOrderWaiters(
@@ -487,6 +494,7 @@ export class IB extends EventEmitter<IBEvents> {
       ),
     ];
     this.detachSession = () => {
+      this.wiredSession = undefined;
       for (const off of offs) off();
       for (const off of this.sessionOffs.splice(0)) off();
     };
@@ -503,12 +511,10 @@ export class IB extends EventEmitter<IBEvents> {
   private follow(kind: keyof StandingDownloads): void {
     if (this.standing[kind]) return;
     this.standing[kind] = true;
-    let session: Session;
-    try {
-      session = this.connection.current();
-    } catch {
-      return; // sent when the next session is ready
-    }
+    const session = this.wiredSession;
+    // Without a wired session, or while a new one is ready but not yet wired (a "state" listener
+    // runs first), onSession sends what this.standing asks for.
+    if (!session || !this.connection.isCurrent(session)) return;
     sendTogether(session.api, () =>
       this.requestStanding(session, { positions: kind === "positions", orders: kind === "orders" }, false),
     );
@@ -537,6 +543,11 @@ export class IB extends EventEmitter<IBEvents> {
       : [];
     const listed = new Set<string>();
     const executionsReqId = this.router.allocate();
+    // The first complete download of executions is the day's history, whenever orders were first
+    // followed (even while reconnecting); a later one finds what happened while the connection was
+    // down, and says so.
+    const history = !this.fillsHistoryLoaded;
+    if (history) this.broker.startHistory(executionsReqId);
     // Judge only once both downloads are complete, whichever order TWS answers them in.
     let downloadsPending = 2;
     let ordersListed = true;
@@ -554,6 +565,7 @@ export class IB extends EventEmitter<IBEvents> {
       offListed,
       listen(api, EventName.execDetailsEnd, (reqId: number) => {
         if (reqId !== executionsReqId) return;
+        if (history) this.fillsHistoryLoaded = true;
         this.broker.endHistory(reqId);
         downloaded();
       }),
@@ -572,9 +584,6 @@ export class IB extends EventEmitter<IBEvents> {
       failed: () => offListed(),
     });
     api.reqOpenOrders();
-    // The first download of a connection is the day's history; a reconnect's finds what happened
-    // while it was down, and says so.
-    if (!reconnected) this.broker.startHistory(executionsReqId);
     api.reqExecutions(executionsReqId, {});
   }
 
@@ -664,8 +673,12 @@ export class IB extends EventEmitter<IBEvents> {
   }
 
   private onFill(fill: Fill): void {
-    if (fill.clientId === this.clientId) this.trades.get(fill.orderId)?.addFill(fill);
+    this.tradeOf(fill)?.addFill(fill);
     this.emit("fill", fill);
+  }
+
+  private tradeOf(fill: Fill): Trade | undefined {
+    return fill.clientId === this.clientId ? this.trades.get(fill.orderId) : undefined;
   }
 
   // ── account ─────────────────────────────────────────────────────────────────────────────────

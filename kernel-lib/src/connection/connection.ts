@@ -113,9 +113,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** The live session, or a NotConnectedError saying why there is none. */
   current(): Session {
-    if (this.session && (this.status.state === "connected" || this.status.state === "stale"))
-      return this.session;
+    if (this.session && this.isCurrent(this.session)) return this.session;
     throw new NotConnectedError(this.status.state, this.status.reason);
+  }
+
+  /** Whether `session` is the live one. */
+  isCurrent(session: Session): boolean {
+    return session === this.session && (this.status.state === "connected" || this.status.state === "stale");
   }
 
   /** Resolves with the session once connected (at once when it is). */

@@ -214,6 +214,49 @@ describe("the gateway's daily restart", () => {
     expect(ib.broker.fills.size).toBe(1);
   });
 
+  it("fills first followed while reconnecting are history too: the next session's download announces none", async () => {
+    const earlier = await h.connect({ trading: true });
+    h.sim.setPrice("AAPL", 200);
+    const morning = await earlier.buy("AAPL", 10, { limit: 150 });
+    h.sim.fillOrder(2, morning.orderId, { price: 150 });
+    await until(() => morning.fills.length === 1, 2000, "the morning's fill");
+    earlier.close();
+
+    const ib = await h.connect({ keepaliveMs: 200 });
+    const restarted = h.sim.restart({ downMs: 300 });
+    await until(() => ib.state.state === "reconnecting", 2000, "the drop");
+    // The notifier's cell runs while the gateway restarts: nothing is downloaded yet.
+    const announced: string[] = [];
+    ib.on("fill", (f) => announced.push(f.execId));
+    await restarted;
+    await until(() => ib.broker.fills.size === 1, 4000, "the day's executions after the reconnect");
+    await h.flush(ib);
+    expect(announced).toEqual([]);
+    expect(h.sent("reqExecutions", 2)).toHaveLength(2); // the earlier kernel's, and this one's after the reconnect
+  });
+
+  it("orders first followed from a state listener at the reconnect are asked for once, and openOrders() gets its own answer", async () => {
+    const earlier = await h.connect({ trading: true });
+    const working = await earlier.buy("AAPL", 5, { limit: 100 });
+    earlier.close();
+    const asked = h.sent("reqOpenOrders", 2).length;
+
+    const ib = await h.connect({ keepaliveMs: 200 });
+    const seen: number[] = [];
+    // A cell's handler that starts listening to orders once the connection is back: it runs when
+    // the new session is connected, before the library has wired it.
+    ib.on("state", (s) => {
+      if (s.state === "connected" && s.reason === "reconnected") ib.on("order", (o) => seen.push(o.orderId));
+    });
+    await h.sim.restart({ downMs: 200 });
+    await ib.ready(5000);
+    await until(() => seen.includes(working.orderId), 2000, "the working order's download");
+    await h.flush(ib);
+    expect(h.sent("reqOpenOrders", 2).length - asked).toBe(1);
+    const open = await ib.openOrders();
+    expect(open.map((o) => o.orderId)).toContain(working.orderId);
+  });
+
   it("order ids are never reused after a reconnect, even when TWS's next valid id is lower", async () => {
     const ib = await h.connect({ trading: true, keepaliveMs: 200 });
     const a = await ib.buy("AAPL", 1, { limit: 100 });
