@@ -180,7 +180,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export class IB extends EventEmitter<IBEvents> {
   readonly options: ResolvedOptions;
   /** The broker state the library keeps: positions, orders, fills, account values, P&L. */
-  readonly broker = new BrokerState();
+  readonly broker = new BrokerState((fill) => this.tradeOf(fill) !== undefined);
   private readonly connection: Connection;
   private readonly router = new RequestRouter();
   private readonly guard: TradingGuard;
@@ -221,7 +221,7 @@ export class IB extends EventEmitter<IBEvents> {
   private sessionOffs: Array<() => void> = [];
   /** Which standing downloads this connection keeps (follow()); each session restarts them. */
   private readonly standing: StandingDownloads;
-  /** The session onSession wired: follow() sends on it; a session not wired yet gets them from onSession. */
+  /** The session onSession wired (undefined once it is detached). */
   private wiredSession: Session | undefined;
   /** The day's fills were downloaded once: later downloads find what happened while the connection was down. */
   private fillsHistoryLoaded = false;
@@ -244,7 +244,8 @@ export class IB extends EventEmitter<IBEvents> {
     this.connection.on("state", (status) => this.emit("state", status));
     this.connection.on("notice", (notice) => {
       this.emit("notice", notice);
-      if (notice.code === 1101) this.restoreSubscriptions();
+      const session = this.liveWiredSession();
+      if (notice.code === 1101 && session) this.restoreSubscriptions(session.api);
       // A listing of open orders refused (it has no request id, so TWS sends id -1: a notice).
       if (isReadOnlyRefusal(notice.code, notice.message)) {
         const error = new ReadOnlyApiError("to list open orders", notice.message);
@@ -257,8 +258,6 @@ export class IB extends EventEmitter<IBEvents> {
     this.broker.on("position", (p) => this.onPosition(p));
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
-    // Not announced, but a trade's fills are complete whichever download brought them.
-    this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f));
     this.broker.on("commission", (f) => this.emit("commission", f));
   }
 
@@ -436,7 +435,7 @@ export class IB extends EventEmitter<IBEvents> {
     // method returns.
     sendTogether(api, () => {
       this.requestStanding(session, this.standing, reconnected);
-      if (reconnected) this.restoreSubscriptions();
+      if (reconnected) this.restoreSubscriptions(api);
     });
 
     const offs = [
@@ -511,13 +510,17 @@ export class IB extends EventEmitter<IBEvents> {
   private follow(kind: keyof StandingDownloads): void {
     if (this.standing[kind]) return;
     this.standing[kind] = true;
-    const session = this.wiredSession;
-    // Without a wired session, or while a new one is ready but not yet wired (a "state" listener
-    // runs first), onSession sends what this.standing asks for.
-    if (!session || !this.connection.isCurrent(session)) return;
+    const session = this.liveWiredSession();
+    if (!session) return; // onSession sends what this.standing asks for
     sendTogether(session.api, () =>
       this.requestStanding(session, { positions: kind === "positions", orders: kind === "orders" }, false),
     );
+  }
+
+  /** The session onSession wired, while it is the live one. */
+  private liveWiredSession(): Session | undefined {
+    const session = this.wiredSession;
+    return session && this.connection.isCurrent(session) ? session : undefined;
   }
 
   /** Sends the standing requests `which` asks for on `session`, and wires what answers them. */
@@ -629,13 +632,7 @@ export class IB extends EventEmitter<IBEvents> {
   }
 
   /** Re-issues streaming subscriptions on the current session (after a reconnect or 1101). */
-  private restoreSubscriptions(): void {
-    let api: IBApi;
-    try {
-      api = this.api();
-    } catch {
-      return;
-    }
+  private restoreSubscriptions(api: IBApi): void {
     for (const ticker of this.tickers.keys()) {
       const reqId = this.router.allocate();
       this.tickers.set(ticker, reqId);

@@ -82,8 +82,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private generation = 0;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  /** The session's messages when the keepalive's reqCurrentTime went out; undefined while none is awaited. */
-  private messagesAtKeepalive: number | undefined;
+  /** The session's reads when the keepalive's reqCurrentTime went out; undefined while none is awaited. */
+  private readsAtKeepalive: number | undefined;
   private closed = false;
   /** When the current session became ready (ms, Date.now()). */
   private readyAt = 0;
@@ -305,17 +305,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.setState("connected", `connectivity restored (${code})`);
     });
     this.startKeepalive(session);
+    // The owner wires the session ("ready") before anyone hears it is connected: a "state" listener
+    // that asks for something then finds it ready to ask on.
+    this.emit("ready", session, { reconnected });
     this.setState("connected", reconnected ? "reconnected" : "connected");
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve(session);
-    this.emit("ready", session, { reconnected });
   }
 
   private startKeepalive(session: Session): void {
     clearInterval(this.keepaliveTimer);
-    this.messagesAtKeepalive = undefined;
-    // Any message TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
+    this.readsAtKeepalive = undefined;
+    // Anything TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
     // can wait behind a burst of requests in @stoqey/ib's rate limiter (40/s) for longer than an interval.
-    const unanswered = () => this.messagesAtKeepalive === session.traffic.messages;
+    const unanswered = () => this.readsAtKeepalive === session.traffic.reads;
     this.keepaliveTimer = setInterval(() => {
       if (this.session !== session) return;
       if (unanswered()) {
@@ -324,14 +326,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         // cell) an overdue timer runs before sockets are read, so judge once pending input is in.
         setImmediate(() => {
           if (this.closed || this.session !== session || !unanswered()) return;
-          // TWS's answers may have come, into a message whose announced length never arrives.
-          if (session.traffic.failStalled()) return;
           this.setState("stale", `keepalive unanswered for ${this.options.keepaliveMs} ms`);
           this.lost(session, "keepalive unanswered: the connection is half-open");
         });
         return;
       }
-      this.messagesAtKeepalive = session.traffic.messages;
+      this.readsAtKeepalive = session.traffic.reads;
       session.api.reqCurrentTime();
     }, this.options.keepaliveMs);
     this.keepaliveTimer.unref();

@@ -1,10 +1,11 @@
 /**
  * Checks every message TWS sends before @stoqey/ib 1.6.10 decodes it, because that decoder trusts
  * its input: a length prefix with the top bit set makes its frame loop skip bytes or spin for ever,
- * a length beyond its limit stalls the stream until 16 MB have arrived, a message without its final
- * NUL is glued to the next one, and a decoder that meets a bad count (`new Array(-1)`) or bad JSON
- * throws out of the socket's 'data' handler, which kills a notebook kernel. Fields missing or left
- * over come out only as error 505 with id -1, after the garbled message's events went out anyway.
+ * a length beyond its limit stalls the stream until 16 MB have arrived (so do bytes out of step read
+ * as a length within it), a message without its final NUL is glued to the next one, and a decoder
+ * that meets a bad count (`new Array(-1)`) or bad JSON throws out of the socket's 'data' handler,
+ * which kills a notebook kernel. Fields missing or left over come out only as error 505 with id -1,
+ * after the garbled message's events went out anyway.
  *
  * So the guard stands between one IBApi's socket and its decoder (the library pins @stoqey/ib): a
  * broken framing drops the connection at once; a message id @stoqey/ib has no decoder for is skipped;
@@ -26,6 +27,8 @@ import { ProtocolError } from "../errors";
 
 /** The largest message @stoqey/ib accepts (its MAX_V100_MESSAGE_LENGTH, taken from IB's Java client). */
 const MAX_MESSAGE_LENGTH = 0xffffff;
+/** A message's start this long holds its length prefix and (in a sound stream) its whole message id. */
+const START_CHECKED_BYTES = 4 + 10;
 /** How much of a bad message a ProtocolError quotes. */
 const EXCERPT_CHARS = 80;
 /** @stoqey/ib's code for its decoder's complaints (unknown id, fields missing or left over). */
@@ -138,16 +141,8 @@ function decodableIds(decoder: object): ReadonlyArray<string | undefined> {
 
 /** What the guard counts of a connection's input. */
 export interface IncomingTraffic {
-  /**
-   * Whole messages received so far. Bytes alone do not show the stream working: after a length
-   * prefix that announces megabytes which never come, every later answer only extends that message.
-   */
-  readonly messages: number;
-  /**
-   * When a message is partway in (its length prefix read, not all its bytes), reports it as stalled
-   * (a ProtocolError that drops the connection) and returns true: for a keepalive left unanswered.
-   */
-  failStalled(): boolean;
+  /** Reads from the socket so far. */
+  readonly reads: number;
 }
 
 /**
@@ -155,11 +150,11 @@ export interface IncomingTraffic {
  * @stoqey/ib's place: it finds the messages in each read, checks each, and hands its text to the
  * socket's onMessage, the step after @stoqey/ib's own framing (which would copy every message once
  * more). The decoder reports to the guard, which passes on what a sound message emits. It counts the
- * whole messages, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
+ * reads, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
  * its close for a while (@stoqey/ib's rate-limit timer).
  */
 export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
-  messages = 0;
+  reads = 0;
   private readonly controller: StoqeyInternals;
   private readonly decodable: ReadonlyArray<string | undefined>;
   /** A message still arriving, in the reads it came in, and how many bytes it takes to go on. */
@@ -204,11 +199,21 @@ export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
 
   private onData(data: Buffer): void {
     if (this.broken) return;
+    this.reads++;
     let bytes = data;
     if (this.pendingBytes > 0) {
       this.pending.push(data);
       this.pendingBytes += data.length;
-      if (this.pendingBytes < this.needed) return; // copied together once, when enough has arrived
+      if (this.pendingBytes < this.needed) {
+        // Copied together once, when enough has arrived; but a start that came in pieces is joined
+        // (small) and checked as soon as its first field is in.
+        if ((this.pending[0] as Buffer).length < START_CHECKED_BYTES) {
+          const start = Buffer.concat(this.pending, this.pendingBytes);
+          this.pending = [start];
+          this.checkStart(start);
+        }
+        return;
+      }
       bytes = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
@@ -229,15 +234,30 @@ export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
     }
     if (offset < bytes.length) {
       const rest = bytes.subarray(offset);
+      if (!this.checkStart(rest)) return;
       this.pending.push(rest);
       this.pendingBytes = rest.length;
       this.needed = rest.length < 4 ? 4 : 4 + rest.readUInt32BE(0);
     }
   }
 
+  /**
+   * The start of a message still arriving (its length prefix and what came of the rest): false, and
+   * the stream dropped, when its first field cannot be a message id. Then the length prefix was not
+   * one either, and waiting for the bytes it announces (up to 16 MB) would hold the stream: every
+   * later answer, the keepalive's too, would only extend that message, and the connection look alive.
+   */
+  private checkStart(start: Buffer): boolean {
+    if (this.first || start.length <= 4 || startsWithMessageId(start, 4, start.length)) return true;
+    const what =
+      `the length prefix announces a message of ${start.readUInt32BE(0)} bytes, ` +
+      "but what follows does not begin with a message id";
+    this.problem(507, what, start.subarray(4), true);
+    return false;
+  }
+
   /** One whole message, bytes[start, end) without its length prefix; false once the stream is dropped. */
   private accept(bytes: Buffer, start: number, end: number): boolean {
-    this.messages++;
     if (bytes[end - 1] !== 0) {
       const text = "the message does not end with a NUL, so its last field would run into the next message";
       this.problem(507, text, bytes.subarray(start, end), true);
@@ -349,16 +369,6 @@ export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
     this.api.emit(EventName.error, error, error.code, -1);
   }
 
-  failStalled(): boolean {
-    if (this.broken || this.pendingBytes < 4) return false;
-    const rest = Buffer.concat(this.pending, this.pendingBytes);
-    const what =
-      `the length prefix announces a message of ${rest.readUInt32BE(0)} bytes; ${rest.length - 4} arrived, ` +
-      "then no more of it for a keepalive interval";
-    this.problem(507, what, rest.subarray(4), true);
-    return true;
-  }
-
   /** The socket ended or closed (both come): a message it cut off is reported once. */
   private onEnd(): void {
     if (this.broken || this.pendingBytes === 0) return;
@@ -387,6 +397,19 @@ function messageId(bytes: Buffer, start: number, end: number): number | undefine
     id = id * 10 + digit;
   }
   return i === start ? undefined : id;
+}
+
+/**
+ * Whether bytes[start, end), the beginning of a message, can begin with a message id: 1 to 9 digits
+ * and a NUL, as far as they have arrived.
+ */
+function startsWithMessageId(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 0) return i > start;
+    if (byte < 48 || byte > 57 || i - start === 9) return false;
+  }
+  return true;
 }
 
 /** The first characters of a message, fields separated by "|", for an error to quote. */

@@ -31,8 +31,6 @@ export interface BrokerStateEvents {
   order: [OrderRecord];
   /** A new fill (once per execId). */
   fill: [Fill];
-  /** A fill of the day's history (startHistory): recorded, and not new (once per execId). */
-  historyFill: [Fill];
   /** A fill's commission report arrived (the Fill object now carries it). */
   commission: [Fill];
   accountValue: [AccountValue];
@@ -71,6 +69,14 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
   /** Execution requests whose answers are the day's history (startHistory), and the fills they brought. */
   private readonly historyRequests = new Set<number>();
   private readonly historyFills = new WeakSet<Fill>();
+
+  /**
+   * @param placedHere whether a fill is of an order placed through this state's owner: such a fill is
+   *   news whichever download brings it (its order came after the day's history began).
+   */
+  constructor(private readonly placedHere: (fill: Fill) => boolean = () => false) {
+    super();
+  }
 
   /** Feeds this state from a session; returns the function that stops listening. */
   attach(api: IBApi): () => void {
@@ -253,7 +259,8 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
   /**
    * The executions answering request `reqId` are the day's history, downloaded when a connection
    * starts following its fills: recorded, not announced as new fills (nor their commissions), until
-   * endHistory(reqId). Fills a reconnect's download finds are announced: they happened while it was down.
+   * endHistory(reqId); fills of orders placed here are announced all the same. Fills a reconnect's
+   * download finds are announced: they happened while it was down.
    */
   startHistory(reqId: number): void {
     this.historyRequests.add(reqId);
@@ -293,10 +300,8 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     }
     this.fills.set(execId, fill);
     if (!known) {
-      if (history) {
-        this.historyFills.add(fill);
-        this.emit("historyFill", fill);
-      } else this.emit("fill", fill);
+      if (history && !this.placedHere(fill)) this.historyFills.add(fill);
+      else this.emit("fill", fill);
       this.applyExecution(fill, e.avgPrice);
     }
   }

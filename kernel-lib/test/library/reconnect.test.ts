@@ -5,6 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NotConnectedError } from "../../src/errors";
+import { encodeFrame } from "../../src/simulator/protocol";
+import type { ClientSession } from "../../src/simulator/server/session";
 import type { PnL } from "../../src/state/types";
 import { Harness, recordStates, scenario, sleep, until } from "./helpers";
 
@@ -89,6 +91,50 @@ describe("half-open socket", () => {
     );
     await until(() => blocked, 2000, "a keepalive");
     await sleep(4 * keepaliveMs);
+    expect(states).toEqual([]);
+    expect(h.connections).toBe(1);
+  });
+
+  it("a long answer still arriving when a busy kernel looks at the keepalive is not taken for a dead stream", async () => {
+    const keepaliveMs = 100;
+    const ib = await h.connect({ keepaliveMs });
+    const states = recordStates(ib);
+    const warnings: Error[] = [];
+    ib.on("warning", (w) => warnings.push(w));
+    // Ahead of a keepalive's answer, a 360 kB answer (8,000 bars nobody asked for, as a long bar
+    // download); then the event loop is blocked for 2.5 intervals, as by a long synchronous cell.
+    // When the overdue timer looks, one round of reads has taken only part of it.
+    const bar = {
+      time: "20240102 10:00:00",
+      open: 1.25,
+      high: 1.5,
+      low: 1,
+      close: 1.25,
+      volume: 100,
+      wap: 1.25,
+      count: 7,
+    };
+    let armed = true;
+    h.sim.on("request", (session: ClientSession, request: { type: string }) => {
+      if (!armed || request.type !== "reqCurrentTime") return;
+      armed = false;
+      const bars = Array.from({ length: 8_000 }, () => bar);
+      session.sendRaw(encodeFrame(session.encoder.historicalData(999_999, "20240101", "20240102", bars)));
+      const socket = session.socket as unknown as { write: (...args: never[]) => boolean };
+      const write = socket.write;
+      socket.write = (...args: never[]) => {
+        socket.write = write;
+        const result = write.apply(socket, args);
+        const until = performance.now() + 2.5 * keepaliveMs;
+        while (performance.now() < until) {
+          // busy, as a cell computing
+        }
+        return result;
+      };
+    });
+    await until(() => !armed, 2000, "a keepalive");
+    await sleep(6 * keepaliveMs);
+    expect(warnings).toEqual([]);
     expect(states).toEqual([]);
     expect(h.connections).toBe(1);
   });
@@ -255,6 +301,62 @@ describe("the gateway's daily restart", () => {
     expect(h.sent("reqOpenOrders", 2).length - asked).toBe(1);
     const open = await ib.openOrders();
     expect(open.map((o) => o.orderId)).toContain(working.orderId);
+  });
+
+  it("a fill of a trade placed here is news, even when the day's history never finished downloading", async () => {
+    h.sim.setPrice("AAPL", 200);
+    // The first connection never gets the end of its executions download (execDetailsEnd, id 55).
+    let patched = false;
+    h.sim.on("request", (session: ClientSession, request: { type: string }) => {
+      if (patched || request.type !== "reqExecutions") return;
+      patched = true;
+      const socket = session.socket as unknown as { write: (bytes: Buffer, ...rest: never[]) => boolean };
+      const write = socket.write.bind(socket);
+      socket.write = (bytes: Buffer, ...rest: never[]) => {
+        const kept: Buffer[] = [];
+        for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) {
+          const frame = bytes.subarray(at, at + 4 + bytes.readUInt32BE(at));
+          if (!frame.subarray(4).toString("latin1").startsWith("55\0")) kept.push(frame);
+        }
+        return write(Buffer.concat(kept), ...rest);
+      };
+    });
+    const ib = await h.connect({ trading: true, keepaliveMs: 200 });
+    const announced: string[] = [];
+    const commissions: string[] = [];
+    ib.on("fill", (f) => announced.push(f.execId));
+    ib.on("commission", (f) => commissions.push(f.execId));
+    const trade = await ib.buy("AAPL", 10, { limit: 150 });
+    const restarted = h.sim.restart({ downMs: 300 });
+    await until(() => ib.state.state === "reconnecting", 2000, "the drop");
+    const fill = h.sim.fillOrder(2, trade.orderId, { price: 150 });
+    await restarted;
+    await until(
+      () => trade.fills.length === 1 && commissions.length === 1,
+      4000,
+      "the fill and its commission",
+    );
+    expect(announced).toEqual([fill.execution.execId]);
+    expect(commissions).toEqual([fill.execution.execId]);
+  });
+
+  it("asked from a state listener at the reconnect, positions() and openOrders() get the new session's answers", async () => {
+    const earlier = await h.connect({ trading: true });
+    const working = await earlier.buy("AAPL", 5, { limit: 100 });
+    earlier.close();
+
+    const ib = await h.connect({ keepaliveMs: 200 });
+    let positions: Promise<string[]> | undefined;
+    let orders: Promise<number[]> | undefined;
+    ib.on("state", (s) => {
+      if (s.state !== "connected" || s.reason !== "reconnected") return;
+      positions = ib.positions().then((rows) => rows.map((p) => p.symbol));
+      orders = ib.openOrders().then((rows) => rows.map((o) => o.orderId));
+    });
+    await h.sim.restart({ downMs: 200 });
+    await until(() => positions !== undefined, 4000, "the reconnect");
+    await expect(positions).resolves.toEqual(["MSFT"]);
+    await expect(orders).resolves.toEqual([working.orderId]);
   });
 
   it("order ids are never reused after a reconnect, even when TWS's next valid id is lower", async () => {
