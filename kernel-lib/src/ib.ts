@@ -180,7 +180,9 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export class IB extends EventEmitter<IBEvents> {
   readonly options: ResolvedOptions;
   /** The broker state the library keeps: positions, orders, fills, account values, P&L. */
-  readonly broker = new BrokerState((fill) => this.tradeOf(fill) !== undefined);
+  readonly broker = new BrokerState(
+    (fill) => fill.clientId === this.clientId && this.placedOrderIds.has(fill.orderId),
+  );
   private readonly connection: Connection;
   private readonly router = new RequestRouter();
   private readonly guard: TradingGuard;
@@ -196,6 +198,8 @@ export class IB extends EventEmitter<IBEvents> {
   /** Why close() was called, once it was. */
   private closedReason: string | undefined;
   private readonly trades = new Map<number, Trade>();
+  /** Ids of the orders this connection placed (not those it took over): their fills are always news. */
+  private readonly placedOrderIds = new Set<number>();
   private readonly tickers = new Map<Ticker, number>();
   private readonly pnlAccounts = new Set<string>();
   private pnlReqIds = new Map<number, string>();
@@ -258,6 +262,8 @@ export class IB extends EventEmitter<IBEvents> {
     this.broker.on("position", (p) => this.onPosition(p));
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
+    // Not news, but a trade taken over (cancelOrder) keeps every fill of its order.
+    this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f));
     this.broker.on("commission", (f) => this.emit("commission", f));
   }
 
@@ -1017,6 +1023,7 @@ export class IB extends EventEmitter<IBEvents> {
     const orderId = this.nextOrderId++;
     const trade = asTrade(new Trade(orderId, session.clientId, contract, { ...order, account }));
     this.trades.set(orderId, trade);
+    this.placedOrderIds.add(orderId);
     const acknowledged = new Promise<Trade>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new RequestTimeoutError(`order ${orderId}`, REQUEST_TIMEOUT_MS)),
@@ -1131,6 +1138,9 @@ export class IB extends EventEmitter<IBEvents> {
       }),
     );
     trade.update(record);
+    for (const fill of this.broker.fills.values()) {
+      if (fill.clientId === clientId && fill.orderId === orderId) trade.addFill(fill);
+    }
     this.trades.set(orderId, trade);
     return trade;
   }

@@ -75,6 +75,12 @@ const BACKOFF_MS = [100, 200, 400, 800, 1000];
  * connection must not be hammered ten times a second.
  */
 const MAX_PROTOCOL_BACKOFF_MS = 30_000;
+/**
+ * Keepalive intervals with bytes coming but no message ending before the message in progress is taken
+ * for a stream out of step (a length prefix that was not one: every later answer only extends it). A
+ * long answer (bars, a scanner) ends well within one; on a slow link, within a minute at 20 s each.
+ */
+const STALLED_INTERVALS = 3;
 
 export class Connection extends EventEmitter<ConnectionEvents> {
   private session: Session | undefined;
@@ -84,6 +90,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** The session's reads when the keepalive's reqCurrentTime went out; undefined while none is awaited. */
   private readsAtKeepalive: number | undefined;
+  /** The session's whole messages then, and for how many intervals in a row none has ended. */
+  private messagesAtKeepalive = 0;
+  private intervalsWithoutMessage = 0;
   private closed = false;
   /** When the current session became ready (ms, Date.now()). */
   private readyAt = 0;
@@ -315,6 +324,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private startKeepalive(session: Session): void {
     clearInterval(this.keepaliveTimer);
     this.readsAtKeepalive = undefined;
+    this.messagesAtKeepalive = session.traffic.messages;
+    this.intervalsWithoutMessage = 0;
     // Anything TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
     // can wait behind a burst of requests in @stoqey/ib's rate limiter (40/s) for longer than an interval.
     const unanswered = () => this.readsAtKeepalive === session.traffic.reads;
@@ -331,7 +342,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         });
         return;
       }
-      this.readsAtKeepalive = session.traffic.reads;
+      const { reads, messages } = session.traffic;
+      this.intervalsWithoutMessage =
+        messages === this.messagesAtKeepalive ? this.intervalsWithoutMessage + 1 : 0;
+      if (this.intervalsWithoutMessage >= STALLED_INTERVALS) {
+        const waited = formatSeconds(this.intervalsWithoutMessage * this.options.keepaliveMs);
+        if (session.traffic.failStalled(waited)) return;
+      }
+      this.readsAtKeepalive = reads;
+      this.messagesAtKeepalive = messages;
       session.api.reqCurrentTime();
     }, this.options.keepaliveMs);
     this.keepaliveTimer.unref();

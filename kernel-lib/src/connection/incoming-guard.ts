@@ -143,6 +143,14 @@ function decodableIds(decoder: object): ReadonlyArray<string | undefined> {
 export interface IncomingTraffic {
   /** Reads from the socket so far. */
   readonly reads: number;
+  /** Whole messages so far. */
+  readonly messages: number;
+  /**
+   * When a message is partway in, reports it as stalled (a ProtocolError that drops the connection)
+   * and returns true: for a keepalive that saw bytes come for `waited` (e.g. "3 min") but no whole
+   * message, as when a length prefix was not one and every later answer only extends that message.
+   */
+  failStalled(waited: string): boolean;
 }
 
 /**
@@ -150,11 +158,12 @@ export interface IncomingTraffic {
  * @stoqey/ib's place: it finds the messages in each read, checks each, and hands its text to the
  * socket's onMessage, the step after @stoqey/ib's own framing (which would copy every message once
  * more). The decoder reports to the guard, which passes on what a sound message emits. It counts the
- * reads, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
+ * reads and the whole messages, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
  * its close for a while (@stoqey/ib's rate-limit timer).
  */
 export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
   reads = 0;
+  messages = 0;
   private readonly controller: StoqeyInternals;
   private readonly decodable: ReadonlyArray<string | undefined>;
   /** A message still arriving, in the reads it came in, and how many bytes it takes to go on. */
@@ -258,6 +267,7 @@ export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
 
   /** One whole message, bytes[start, end) without its length prefix; false once the stream is dropped. */
   private accept(bytes: Buffer, start: number, end: number): boolean {
+    this.messages++;
     if (bytes[end - 1] !== 0) {
       const text = "the message does not end with a NUL, so its last field would run into the next message";
       this.problem(507, text, bytes.subarray(start, end), true);
@@ -367,6 +377,16 @@ export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
       this.pendingBytes = 0;
     }
     this.api.emit(EventName.error, error, error.code, -1);
+  }
+
+  failStalled(waited: string): boolean {
+    if (this.broken || this.pendingBytes < 4) return false;
+    const rest = Buffer.concat(this.pending, this.pendingBytes);
+    const what =
+      `the length prefix announces a message of ${rest.readUInt32BE(0)} bytes; ${rest.length - 4} came ` +
+      `in ${waited} in which no message ended, so the stream is out of step`;
+    this.problem(507, what, rest.subarray(4), true);
+    return true;
   }
 
   /** The socket ended or closed (both come): a message it cut off is reported once. */

@@ -31,6 +31,8 @@ export interface BrokerStateEvents {
   order: [OrderRecord];
   /** A new fill (once per execId). */
   fill: [Fill];
+  /** A fill of the day's history (startHistory): recorded, not news (once per execId). */
+  historyFill: [Fill];
   /** A fill's commission report arrived (the Fill object now carries it). */
   commission: [Fill];
   accountValue: [AccountValue];
@@ -300,8 +302,10 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     }
     this.fills.set(execId, fill);
     if (!known) {
-      if (history && !this.placedHere(fill)) this.historyFills.add(fill);
-      else this.emit("fill", fill);
+      if (history && !this.placedHere(fill)) {
+        this.historyFills.add(fill);
+        this.emit("historyFill", fill);
+      } else this.emit("fill", fill);
       this.applyExecution(fill, e.avgPrice);
     }
   }

@@ -27,6 +27,39 @@ function path(states: Array<{ state: string }>): string[] {
   return states.map((s) => s.state).filter((s, i, all) => i === 0 || all[i - 1] !== s);
 }
 
+/**
+ * Holds back the frames with these message ids (execDetails 11, execDetailsEnd 55, commissionReport
+ * 59) that the simulator writes to the first session asking for executions, from then on; returns
+ * the function that sends what it held and stops holding.
+ */
+function holdExecutionFrames(ids: readonly string[]): () => void {
+  const held: Buffer[] = [];
+  let release = () => {};
+  let patched = false;
+  h.sim.on("request", (session: ClientSession, request: { type: string }) => {
+    if (patched || request.type !== "reqExecutions") return;
+    patched = true;
+    const socket = session.socket as unknown as { write: (bytes: Buffer, ...rest: never[]) => boolean };
+    const write = socket.write.bind(socket);
+    let holding = true;
+    socket.write = (bytes: Buffer, ...rest: never[]) => {
+      if (!holding) return write(bytes, ...rest);
+      const kept: Buffer[] = [];
+      for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) {
+        const frame = bytes.subarray(at, at + 4 + bytes.readUInt32BE(at));
+        const id = frame.subarray(4, frame.indexOf(0, 4)).toString("latin1");
+        (ids.includes(id) ? held : kept).push(Buffer.from(frame));
+      }
+      return write(Buffer.concat(kept), ...rest);
+    };
+    release = () => {
+      holding = false;
+      write(Buffer.concat(held));
+    };
+  });
+  return () => release();
+}
+
 /** Reconnect times measured in this file, printed at the end for the record. */
 const measured: string[] = [];
 
@@ -306,21 +339,7 @@ describe("the gateway's daily restart", () => {
   it("a fill of a trade placed here is news, even when the day's history never finished downloading", async () => {
     h.sim.setPrice("AAPL", 200);
     // The first connection never gets the end of its executions download (execDetailsEnd, id 55).
-    let patched = false;
-    h.sim.on("request", (session: ClientSession, request: { type: string }) => {
-      if (patched || request.type !== "reqExecutions") return;
-      patched = true;
-      const socket = session.socket as unknown as { write: (bytes: Buffer, ...rest: never[]) => boolean };
-      const write = socket.write.bind(socket);
-      socket.write = (bytes: Buffer, ...rest: never[]) => {
-        const kept: Buffer[] = [];
-        for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) {
-          const frame = bytes.subarray(at, at + 4 + bytes.readUInt32BE(at));
-          if (!frame.subarray(4).toString("latin1").startsWith("55\0")) kept.push(frame);
-        }
-        return write(Buffer.concat(kept), ...rest);
-      };
-    });
+    holdExecutionFrames(["55"]);
     const ib = await h.connect({ trading: true, keepaliveMs: 200 });
     const announced: string[] = [];
     const commissions: string[] = [];
@@ -338,6 +357,31 @@ describe("the gateway's daily restart", () => {
     );
     expect(announced).toEqual([fill.execution.execId]);
     expect(commissions).toEqual([fill.execution.execId]);
+  });
+
+  it("a trade taken over with cancelOrder() before the day's history arrived gets its earlier fills, not announced", async () => {
+    h.sim.setPrice("AAPL", 200);
+    const earlier = await h.connect({ trading: true });
+    const working = await earlier.buy("AAPL", 10, { limit: 150 });
+    const partial = h.sim.fillOrder(2, working.orderId, { quantity: 4, price: 150 });
+    await until(() => working.fills.length === 1, 2000, "the morning's part-fill");
+    earlier.close();
+
+    // A restarted kernel, same client id, on a busy day: the executions download comes late.
+    const release = holdExecutionFrames(["11", "55", "59"]);
+    const ib = await h.connect({ trading: true });
+    const announced: string[] = [];
+    const commissions: string[] = [];
+    ib.on("fill", (f) => announced.push(f.execId));
+    ib.on("commission", (f) => commissions.push(f.execId));
+    await ib.openOrders();
+    const taken = await ib.cancelOrder(working.orderId);
+    release();
+    await until(() => taken?.fills.length === 1, 2000, "the earlier fill on the trade");
+    expect(taken?.fills.map((f) => f.execId)).toEqual([partial.execution.execId]);
+    await h.flush(ib);
+    expect(announced).toEqual([]);
+    expect(commissions).toEqual([]);
   });
 
   it("asked from a state listener at the reconnect, positions() and openOrders() get the new session's answers", async () => {

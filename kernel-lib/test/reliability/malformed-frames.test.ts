@@ -2,8 +2,8 @@
  * Malformed messages from TWS: the other direction of test/simulator/bad-input.test.ts. The simulator
  * writes bytes no TWS should send into the library's own connection (sim.sendRaw): lengths that are
  * zero, negative or beyond 16 MB, messages without their final NUL, text that is not UTF-8, unknown
- * message ids, fields missing, added or garbled, messages cut off by a closed socket, a length before
- * what is no message. Each kind first once, with what it must produce; then a seeded fuzz of a few
+ * message ids, fields missing, added or garbled, messages cut off by a closed socket, lengths whose
+ * bytes never come. Each kind first once, with what it must produce; then a seeded fuzz of a few
  * hundred (FUZZ_SEED=<n> replays one) while an order works and fills. The process must never see an
  * uncaught exception or unhandled rejection (@stoqey/ib alone throws out of its socket handler,
  * spins, or stalls on several of these); each problem is a ProtocolError warning; a broken stream is
@@ -147,6 +147,13 @@ describe("each kind of malformed message, once", () => {
       bytes: () => rawFrame(fieldsOf(["49", "1"]), MAX_FRAME_LENGTH + 1),
       code: 507,
       says: /a message of 16777216 bytes/,
+      drops: true,
+    },
+    {
+      name: "a length within 16 MB whose bytes never come, before what looks like a message (later answers, the keepalive's too, only extend it)",
+      bytes: () => rawFrame(fieldsOf(["49", "1"]), 1_000_000),
+      code: 507,
+      says: /announces a message of 1000000 bytes; \d+ came in [\d.]+ s in which no message ended/,
       drops: true,
     },
     {
