@@ -263,7 +263,7 @@ export class IB extends EventEmitter<IBEvents> {
     this.broker.on("order", (o) => this.onOrder(o));
     this.broker.on("fill", (f) => this.onFill(f));
     // Not news, but a trade taken over (cancelOrder) keeps every fill of its order.
-    this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f));
+    this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f, { news: false }));
     this.broker.on("commission", (f) => this.emit("commission", f));
   }
 
@@ -1139,7 +1139,7 @@ export class IB extends EventEmitter<IBEvents> {
     );
     trade.update(record);
     for (const fill of this.broker.fills.values()) {
-      if (fill.clientId === clientId && fill.orderId === orderId) trade.addFill(fill);
+      if (fill.clientId === clientId && fill.orderId === orderId) trade.addFill(fill, { news: false });
     }
     this.trades.set(orderId, trade);
     return trade;

@@ -76,9 +76,9 @@ const BACKOFF_MS = [100, 200, 400, 800, 1000];
  */
 const MAX_PROTOCOL_BACKOFF_MS = 30_000;
 /**
- * Keepalive intervals with bytes coming but no message ending before the message in progress is taken
- * for a stream out of step (a length prefix that was not one: every later answer only extends it). A
- * long answer (bars, a scanner) ends well within one; on a slow link, within a minute at 20 s each.
+ * Keepalive intervals (on time) with bytes coming but no message ending before the message in progress
+ * is taken for a stream out of step (a length prefix that was not one: every later answer only
+ * extends it). A long answer (bars, a scanner) ends well within one; on a slow link, within a minute.
  */
 const STALLED_INTERVALS = 3;
 
@@ -90,9 +90,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** The session's reads when the keepalive's reqCurrentTime went out; undefined while none is awaited. */
   private readsAtKeepalive: number | undefined;
-  /** The session's whole messages then, and for how many intervals in a row none has ended. */
-  private messagesAtKeepalive = 0;
-  private intervalsWithoutMessage = 0;
   private closed = false;
   /** When the current session became ready (ms, Date.now()). */
   private readyAt = 0;
@@ -324,13 +321,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private startKeepalive(session: Session): void {
     clearInterval(this.keepaliveTimer);
     this.readsAtKeepalive = undefined;
-    this.messagesAtKeepalive = session.traffic.messages;
-    this.intervalsWithoutMessage = 0;
+    // Whole messages at the last tick; since when none has ended; on-time ticks since then.
+    let messagesAtTick = session.traffic.messages;
+    let quietSince = performance.now();
+    let quietTicks = 0;
+    let lastTickAt = quietSince;
     // Anything TWS sends shows the connection alive, not only the keepalive's answer: a reqCurrentTime
     // can wait behind a burst of requests in @stoqey/ib's rate limiter (40/s) for longer than an interval.
     const unanswered = () => this.readsAtKeepalive === session.traffic.reads;
     this.keepaliveTimer = setInterval(() => {
       if (this.session !== session) return;
+      const now = performance.now();
+      // A tick that runs late follows a blocked event loop, which reads only so much per turn: a long
+      // answer may be mid-way through no fault of the stream's. Only ticks on time count as quiet.
+      const onTime = now - lastTickAt < 1.5 * this.options.keepaliveMs;
+      lastTickAt = now;
       if (unanswered()) {
         // The last reqCurrentTime went unanswered for a whole interval: a half-open socket — unless
         // the answer is waiting to be read. After the event loop was blocked (a long synchronous
@@ -343,14 +348,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return;
       }
       const { reads, messages } = session.traffic;
-      this.intervalsWithoutMessage =
-        messages === this.messagesAtKeepalive ? this.intervalsWithoutMessage + 1 : 0;
-      if (this.intervalsWithoutMessage >= STALLED_INTERVALS) {
-        const waited = formatSeconds(this.intervalsWithoutMessage * this.options.keepaliveMs);
-        if (session.traffic.failStalled(waited)) return;
+      if (messages !== messagesAtTick) {
+        messagesAtTick = messages;
+        quietSince = now;
+        quietTicks = 0;
+      } else if (onTime && ++quietTicks >= STALLED_INTERVALS) {
+        if (session.traffic.failStalled(formatSeconds(now - quietSince))) return;
       }
       this.readsAtKeepalive = reads;
-      this.messagesAtKeepalive = messages;
       session.api.reqCurrentTime();
     }, this.options.keepaliveMs);
     this.keepaliveTimer.unref();

@@ -71,13 +71,16 @@ export class Trade extends EventEmitter<TradeEvents> {
     if (this.isDone && !wasDone) this.emit("done", this);
   }
 
-  /** Adds or completes a fill (the commission comes in a second message). */
-  addFill(fill: Fill): void {
+  /**
+   * Adds or completes a fill (the commission comes in a second message). `news: false` for a fill
+   * from before this trade was taken over (the day's history): recorded, not announced.
+   */
+  addFill(fill: Fill, { news = true }: { news?: boolean } = {}): void {
     const known = this.fillsById.has(fill.execId);
     this.fillsById.set(fill.execId, fill);
     if (!known) {
       this.note(this.status, `fill ${fill.quantity} @ ${fill.price}`);
-      this.emit("fill", fill);
+      if (news) this.emit("fill", fill);
     }
   }
 

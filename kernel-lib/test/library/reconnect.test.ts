@@ -60,6 +60,32 @@ function holdExecutionFrames(ids: readonly string[]): () => void {
   return () => release();
 }
 
+/**
+ * When the simulator next answers a keepalive, blocks the event loop for `ms` right after writing the
+ * answer, as a long synchronous cell in the kernel would (simulator and library share the process);
+ * `before` writes something ahead of the answer. Returns whether it happened yet.
+ */
+function busyAfterKeepaliveAnswer(ms: number, before?: (session: ClientSession) => void): () => boolean {
+  let done = false;
+  h.sim.on("request", (session: ClientSession, request: { type: string }) => {
+    if (done || request.type !== "reqCurrentTime") return;
+    done = true;
+    before?.(session);
+    const socket = session.socket as unknown as { write: (...args: never[]) => boolean };
+    const write = socket.write;
+    socket.write = (...args: never[]) => {
+      socket.write = write;
+      const result = write.apply(socket, args);
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // busy, as a cell computing
+      }
+      return result;
+    };
+  });
+  return () => done;
+}
+
 /** Reconnect times measured in this file, printed at the end for the record. */
 const measured: string[] = [];
 
@@ -103,26 +129,8 @@ describe("half-open socket", () => {
     // Right after the gateway writes its answer to a keepalive, the event loop is blocked for 2.5
     // intervals, as by a long synchronous computation in a notebook cell. Afterwards the overdue
     // keepalive timer runs before the socket is read: the answer is there, just not read yet.
-    let blocked = false;
-    h.sim.on(
-      "request",
-      (session: { socket: { write: (...args: never[]) => boolean } }, request: { type: string }) => {
-        if (blocked || request.type !== "reqCurrentTime") return;
-        blocked = true;
-        const socket = session.socket;
-        const write = socket.write;
-        socket.write = (...args: never[]) => {
-          socket.write = write;
-          const result = write.apply(socket, args);
-          const until = performance.now() + 2.5 * keepaliveMs;
-          while (performance.now() < until) {
-            // busy, as a cell computing
-          }
-          return result;
-        };
-      },
-    );
-    await until(() => blocked, 2000, "a keepalive");
+    const blocked = busyAfterKeepaliveAnswer(2.5 * keepaliveMs);
+    await until(blocked, 2000, "a keepalive");
     await sleep(4 * keepaliveMs);
     expect(states).toEqual([]);
     expect(h.connections).toBe(1);
@@ -147,26 +155,36 @@ describe("half-open socket", () => {
       wap: 1.25,
       count: 7,
     };
-    let armed = true;
-    h.sim.on("request", (session: ClientSession, request: { type: string }) => {
-      if (!armed || request.type !== "reqCurrentTime") return;
-      armed = false;
+    const blocked = busyAfterKeepaliveAnswer(2.5 * keepaliveMs, (session) => {
       const bars = Array.from({ length: 8_000 }, () => bar);
       session.sendRaw(encodeFrame(session.encoder.historicalData(999_999, "20240101", "20240102", bars)));
-      const socket = session.socket as unknown as { write: (...args: never[]) => boolean };
-      const write = socket.write;
-      socket.write = (...args: never[]) => {
-        socket.write = write;
-        const result = write.apply(socket, args);
-        const until = performance.now() + 2.5 * keepaliveMs;
-        while (performance.now() < until) {
-          // busy, as a cell computing
-        }
-        return result;
-      };
     });
-    await until(() => !armed, 2000, "a keepalive");
+    await until(blocked, 2000, "a keepalive");
     await sleep(6 * keepaliveMs);
+    expect(warnings).toEqual([]);
+    expect(states).toEqual([]);
+    expect(h.connections).toBe(1);
+  });
+
+  it("a 4 MB answer read over several turns of a loop kept busy by a cell is not taken for a dead stream", async () => {
+    const keepaliveMs = 100;
+    const ib = await h.connect({ keepaliveMs });
+    const states = recordStates(ib);
+    const warnings: Error[] = [];
+    ib.on("warning", (w) => warnings.push(w));
+    // A scanner-parameters answer (id 19; TWS's is about 2 MB of XML). Node reads a socket only so
+    // much per turn of the loop, and the cell yields between chunks of work longer than an interval,
+    // so the keepalive ticks late several times while the answer is still coming.
+    const xml = `<ScanParameterResponse>${"<x>abc</x>".repeat(400_000)}</ScanParameterResponse>`;
+    expect(h.sim.sendRaw(encodeFrame(["19", "1", xml]), { clientId: 2 })).toBe(1);
+    for (let chunk = 0; chunk < 12; chunk++) {
+      const until = performance.now() + 1.5 * keepaliveMs;
+      while (performance.now() < until) {
+        // busy, as a cell computing
+      }
+      await new Promise((resume) => setImmediate(resume));
+    }
+    await sleep(3 * keepaliveMs);
     expect(warnings).toEqual([]);
     expect(states).toEqual([]);
     expect(h.connections).toBe(1);
@@ -376,12 +394,15 @@ describe("the gateway's daily restart", () => {
     ib.on("commission", (f) => commissions.push(f.execId));
     await ib.openOrders();
     const taken = await ib.cancelOrder(working.orderId);
+    const tradeFills: string[] = [];
+    taken?.on("fill", (f) => tradeFills.push(f.execId));
     release();
     await until(() => taken?.fills.length === 1, 2000, "the earlier fill on the trade");
     expect(taken?.fills.map((f) => f.execId)).toEqual([partial.execution.execId]);
     await h.flush(ib);
     expect(announced).toEqual([]);
     expect(commissions).toEqual([]);
+    expect(tradeFills).toEqual([]);
   });
 
   it("asked from a state listener at the reconnect, positions() and openOrders() get the new session's answers", async () => {
