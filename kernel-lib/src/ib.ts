@@ -1457,13 +1457,13 @@ function liveQuery<A extends unknown[], R>(
   return Object.assign(query, { live });
 }
 
-/** One wait for an open-orders listing: its openOrderEnd, TWS's Read-Only refusal, or the session's end. */
 /** The standing downloads of a connection: positions; this client's orders and today's fills. */
 interface StandingDownloads {
   positions: boolean;
   orders: boolean;
 }
 
+/** One wait for an open-orders listing: its openOrderEnd, TWS's Read-Only refusal, or the session's end. */
 interface OpenOrdersWaiter {
   done(): void;
   refused(error: ReadOnlyApiError): void;

@@ -147,7 +147,7 @@ export interface IncomingTraffic {
   readonly messages: number;
   /**
    * When a message is partway in, reports it as stalled (a ProtocolError that drops the connection)
-   * and returns true: for a keepalive that saw bytes come for `waited` (e.g. "3 min") but no whole
+   * and returns true: for a keepalive that saw bytes come for `waited` (e.g. "60 s") but no whole
    * message, as when a length prefix was not one and every later answer only extends that message.
    */
   failStalled(waited: string): boolean;
@@ -158,8 +158,9 @@ export interface IncomingTraffic {
  * @stoqey/ib's place: it finds the messages in each read, checks each, and hands its text to the
  * socket's onMessage, the step after @stoqey/ib's own framing (which would copy every message once
  * more). The decoder reports to the guard, which passes on what a sound message emits. It counts the
- * reads and the whole messages, for a keepalive to tell that TWS spoke; it holds nothing of its owner, as the IBApi outlives
- * its close for a while (@stoqey/ib's rate-limit timer).
+ * reads and the whole messages, for a keepalive to tell that TWS spoke and that the stream moves; it
+ * holds nothing of its owner, as the IBApi outlives its close for a while (@stoqey/ib's rate-limit
+ * timer).
  */
 export class IncomingGuard implements DecoderCallbacks, IncomingTraffic {
   reads = 0;

@@ -86,6 +86,35 @@ function busyAfterKeepaliveAnswer(ms: number, before?: (session: ClientSession) 
   return () => done;
 }
 
+/** A connection with its state changes and warnings recorded, for a test that expects none. */
+async function watchedConnection(keepaliveMs: number) {
+  const ib = await h.connect({ keepaliveMs });
+  const warnings: Error[] = [];
+  ib.on("warning", (w) => warnings.push(w));
+  return { ib, states: recordStates(ib), warnings };
+}
+
+/** Nothing befell the connection: no warning, no change of state, still the one connection. */
+function expectUndisturbed(states: readonly unknown[], warnings: readonly Error[]): void {
+  expect(warnings).toEqual([]);
+  expect(states).toEqual([]);
+  expect(h.connections).toBe(1);
+}
+
+/**
+ * An earlier kernel with the same client id (2) bought 10 AAPL this morning, `filled` of them filled
+ * in one execution, then went away.
+ */
+async function tradedThisMorning(filled = 10) {
+  h.sim.setPrice("AAPL", 200);
+  const earlier = await h.connect({ trading: true });
+  const order = await earlier.buy("AAPL", 10, { limit: 150 });
+  const fill = h.sim.fillOrder(2, order.orderId, { quantity: filled, price: 150 });
+  await until(() => order.fills.length === 1, 2000, "the morning's fill");
+  earlier.close();
+  return { order, fill };
+}
+
 /** Reconnect times measured in this file, printed at the end for the record. */
 const measured: string[] = [];
 
@@ -138,10 +167,7 @@ describe("half-open socket", () => {
 
   it("a long answer still arriving when a busy kernel looks at the keepalive is not taken for a dead stream", async () => {
     const keepaliveMs = 100;
-    const ib = await h.connect({ keepaliveMs });
-    const states = recordStates(ib);
-    const warnings: Error[] = [];
-    ib.on("warning", (w) => warnings.push(w));
+    const { states, warnings } = await watchedConnection(keepaliveMs);
     // Ahead of a keepalive's answer, a 360 kB answer (8,000 bars nobody asked for, as a long bar
     // download); then the event loop is blocked for 2.5 intervals, as by a long synchronous cell.
     // When the overdue timer looks, one round of reads has taken only part of it.
@@ -161,17 +187,12 @@ describe("half-open socket", () => {
     });
     await until(blocked, 2000, "a keepalive");
     await sleep(6 * keepaliveMs);
-    expect(warnings).toEqual([]);
-    expect(states).toEqual([]);
-    expect(h.connections).toBe(1);
+    expectUndisturbed(states, warnings);
   });
 
   it("a 4 MB answer read over several turns of a loop kept busy by a cell is not taken for a dead stream", async () => {
     const keepaliveMs = 100;
-    const ib = await h.connect({ keepaliveMs });
-    const states = recordStates(ib);
-    const warnings: Error[] = [];
-    ib.on("warning", (w) => warnings.push(w));
+    const { states, warnings } = await watchedConnection(keepaliveMs);
     // A scanner-parameters answer (id 19; TWS's is about 2 MB of XML). Node reads a socket only so
     // much per turn of the loop, and the cell yields between chunks of work longer than an interval,
     // so the keepalive ticks late several times while the answer is still coming.
@@ -185,9 +206,7 @@ describe("half-open socket", () => {
       await new Promise((resume) => setImmediate(resume));
     }
     await sleep(3 * keepaliveMs);
-    expect(warnings).toEqual([]);
-    expect(states).toEqual([]);
-    expect(h.connections).toBe(1);
+    expectUndisturbed(states, warnings);
   });
 
   it("a burst of requests that keeps the keepalive queued is not mistaken for a half-open socket", async () => {
@@ -285,13 +304,7 @@ describe("the gateway's daily restart", () => {
   });
 
   it("the day's fills from before this connection are history: in the state, announced neither when followed nor at a reconnect", async () => {
-    // An earlier kernel with the same client id traded this morning, then went away.
-    const earlier = await h.connect({ trading: true });
-    h.sim.setPrice("AAPL", 200);
-    const morning = await earlier.buy("AAPL", 10, { limit: 150 });
-    h.sim.fillOrder(2, morning.orderId, { price: 150 });
-    await until(() => morning.fills.length === 1, 2000, "the morning's fill");
-    earlier.close();
+    await tradedThisMorning();
 
     // A read-only notebook's fill notifier: listening is what starts the download of the day's fills.
     const ib = await h.connect({ keepaliveMs: 200 });
@@ -312,12 +325,7 @@ describe("the gateway's daily restart", () => {
   });
 
   it("fills first followed while reconnecting are history too: the next session's download announces none", async () => {
-    const earlier = await h.connect({ trading: true });
-    h.sim.setPrice("AAPL", 200);
-    const morning = await earlier.buy("AAPL", 10, { limit: 150 });
-    h.sim.fillOrder(2, morning.orderId, { price: 150 });
-    await until(() => morning.fills.length === 1, 2000, "the morning's fill");
-    earlier.close();
+    await tradedThisMorning();
 
     const ib = await h.connect({ keepaliveMs: 200 });
     const restarted = h.sim.restart({ downMs: 300 });
@@ -378,12 +386,7 @@ describe("the gateway's daily restart", () => {
   });
 
   it("a trade taken over with cancelOrder() before the day's history arrived gets its earlier fills, not announced", async () => {
-    h.sim.setPrice("AAPL", 200);
-    const earlier = await h.connect({ trading: true });
-    const working = await earlier.buy("AAPL", 10, { limit: 150 });
-    const partial = h.sim.fillOrder(2, working.orderId, { quantity: 4, price: 150 });
-    await until(() => working.fills.length === 1, 2000, "the morning's part-fill");
-    earlier.close();
+    const { order: working, fill: partial } = await tradedThisMorning(4);
 
     // A restarted kernel, same client id, on a busy day: the executions download comes late.
     const release = holdExecutionFrames(["11", "55", "59"]);
