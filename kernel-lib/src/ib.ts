@@ -71,7 +71,7 @@ import { buildOrder, type OrderOptions, type OrderSpec } from "./orders/order-sp
 import { Trade } from "./orders/trade";
 import { exchange, RequestRouter } from "./requests";
 import { TradingGuard } from "./safety/guard";
-import { BrokerState, orderKey, positionKey } from "./state/broker-state";
+import { type BrokerFeed, BrokerState, orderKey, positionKey } from "./state/broker-state";
 import {
   type AccountValue,
   DONE_STATUSES,
@@ -221,10 +221,12 @@ export class IB extends EventEmitter<IBEvents> {
   private portfolioAccount: string | undefined;
   private nextOrderId = 0;
   private detachSession: () => void = () => {};
-  /** Listeners of the standing downloads started on the session, removed with it. */
+  /** Listeners wired on the session (its feeds, its standing downloads), removed with it. */
   private sessionOffs: Array<() => void> = [];
   /** Which standing downloads this connection keeps (follow()); each session restarts them. */
   private readonly standing: StandingDownloads;
+  /** What this connection has asked for (use()): each session carries the listeners of these alone. */
+  private readonly feeds = new Set<Feed>();
   /** The session onSession wired (undefined once it is detached). */
   private wiredSession: Session | undefined;
   /** The day's fills were downloaded once: later downloads find what happened while the connection was down. */
@@ -239,6 +241,7 @@ export class IB extends EventEmitter<IBEvents> {
     this.guard = new TradingGuard(options);
     this.connection = new Connection(options);
     this.standing = { positions: false, orders: options.trading || options.clientId === 0 };
+    if (this.standing.orders) this.use("orders");
     // Like a stream that flows once it has a "data" listener: a listener of positions, orders or
     // fills is what needs their download.
     (this as EventEmitter).on("newListener", (event: string | symbol) => {
@@ -259,12 +262,6 @@ export class IB extends EventEmitter<IBEvents> {
     });
     this.connection.on("warning", (error) => this.emit("warning", error));
     this.connection.on("ready", (session, { reconnected }) => this.onSession(session, reconnected));
-    this.broker.on("position", (p) => this.onPosition(p));
-    this.broker.on("order", (o) => this.onOrder(o));
-    this.broker.on("fill", (f) => this.onFill(f));
-    // Not news, but a trade taken over (cancelOrder) keeps every fill of its order.
-    this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f, { news: false }));
-    this.broker.on("commission", (f) => this.emit("commission", f));
   }
 
   /** Connects (first time); resolves once TWS is ready. */
@@ -435,74 +432,128 @@ export class IB extends EventEmitter<IBEvents> {
     // A request method reports some errors synchronously (a server too old for it): route them.
     const offRouter = this.router.attach(api, (error) => this.emit("warning", error));
     this.sessionOffs = [];
-    let autoBindAsked = false;
     // The standing requests go out in one write (see connection/batch.ts), before the listeners
     // below are wired: TWS works on them meanwhile, and nothing it answers is read before this
-    // method returns.
-    sendTogether(api, () => {
-      this.requestStanding(session, this.standing, reconnected);
-      if (reconnected) this.restoreSubscriptions(api);
-    });
-
-    const offs = [
-      offRouter,
-      listen(api, EventName.openOrderEnd, () => {
-        this.setReadOnly(false);
-        this.openOrderEnds.shift()?.done();
-        // Client 0 binds TWS's manual orders, asked once TWS lists orders: asked while TWS is
-        // Read-Only, its refusal (no request id either) would be taken for a later listing's answer.
-        if (session.clientId === 0 && !autoBindAsked) {
-          autoBindAsked = true;
-          api.reqAutoOpenOrders(true);
-        }
-      }),
-      // An order placed or cancelled while TWS is Read-Only: its trade or cancel fails through the
-      // router; the connection notes it.
-      listen(api, EventName.error, (error: Error, code: number, id: number) => {
-        if (isReadOnlyRefusal(code, error?.message ?? ""))
-          this.markReadOnly(new ReadOnlyApiError(`order ${id}`, error.message, id));
-      }),
-      this.broker.attach(api),
-      listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
-        this.onTick(reqId, tickType, price),
-      ),
-      listen(api, EventName.tickSize, (reqId: number, tickType: number, size?: number) =>
-        this.onTick(reqId, tickType, size),
-      ),
-      listen(api, EventName.pnl, (reqId: number, daily?: number, unrealized?: number, realized?: number) => {
-        const account = this.pnlReqIds.get(reqId);
-        if (account)
-          this.broker.setPnl({ account, dailyPnl: daily, unrealizedPnl: unrealized, realizedPnl: realized });
-      }),
-      listen(
-        api,
-        EventName.pnlSingle,
-        (
-          reqId: number,
-          pos: number,
-          daily: number,
-          unrealized?: number,
-          realized?: number,
-          value?: number,
-        ) => {
-          const key = this.positionPnlKeys.get(reqId);
-          const sub = key === undefined ? undefined : this.positionPnlSubs.get(key);
-          if (!sub) return;
-          this.broker.setPositionPnl(sub.position, {
-            quantity: pos,
-            dailyPnl: toNumber(daily),
-            unrealizedPnl: toNumber(unrealized),
-            realizedPnl: toNumber(realized),
-            marketValue: toNumber(value),
-          });
-        },
-      ),
-    ];
+    // method returns. A fresh read-only connection has none to send.
+    if (this.standing.positions || this.standing.orders || reconnected) {
+      sendTogether(api, () => {
+        this.requestStanding(session, this.standing, reconnected);
+        if (reconnected) this.restoreSubscriptions(api);
+      });
+    }
+    for (const feed of this.feeds) this.wireFeed(session, feed);
     this.detachSession = () => {
       this.wiredSession = undefined;
-      for (const off of offs) off();
+      offRouter();
       for (const off of this.sessionOffs.splice(0)) off();
     };
+  }
+
+  /**
+   * Feeds the state from what answers `feed` on every session from now on, starting with the live
+   * one. Called before the first request of each kind: a connection carries listeners only for what
+   * it asked for (a read-only connection that reads positions does not listen for ticks or fills).
+   */
+  private use(feed: Feed): void {
+    if (this.feeds.has(feed)) return;
+    this.feeds.add(feed);
+    // What the connection itself does with the state's news, once: only these feeds bring it.
+    if (feed === "positions") this.broker.on("position", (p) => this.onPosition(p));
+    if (feed === "orders") {
+      this.broker.on("order", (o) => this.onOrder(o));
+      this.broker.on("fill", (f) => this.onFill(f));
+      // Not news, but a trade taken over (cancelOrder) keeps every fill of its order.
+      this.broker.on("historyFill", (f) => this.tradeOf(f)?.addFill(f, { news: false }));
+      this.broker.on("commission", (f) => this.emit("commission", f));
+    }
+    const session = this.liveWiredSession();
+    if (session) this.wireFeed(session, feed);
+  }
+
+  /** Wires the listeners of one feed on the session; they are removed with it. */
+  private wireFeed(session: Session, feed: Feed): void {
+    const { api } = session;
+    const offs = this.sessionOffs;
+    switch (feed) {
+      case "positions":
+      case "account":
+        offs.push(this.broker.attach(api, feed));
+        return;
+      case "orders": {
+        let autoBindAsked = false;
+        offs.push(
+          this.broker.attach(api, "orders"),
+          listen(api, EventName.openOrderEnd, () => {
+            this.setReadOnly(false);
+            this.openOrderEnds.shift()?.done();
+            // Client 0 binds TWS's manual orders, asked once TWS lists orders: asked while TWS is
+            // Read-Only, its refusal (no request id either) would be taken for a later listing's answer.
+            if (session.clientId === 0 && !autoBindAsked) {
+              autoBindAsked = true;
+              api.reqAutoOpenOrders(true);
+            }
+          }),
+          // An order placed or cancelled while TWS is Read-Only: its trade or cancel fails through the
+          // router; the connection notes it.
+          listen(api, EventName.error, (error: Error, code: number, id: number) => {
+            if (isReadOnlyRefusal(code, error?.message ?? ""))
+              this.markReadOnly(new ReadOnlyApiError(`order ${id}`, error.message, id));
+          }),
+        );
+        return;
+      }
+      case "marketData":
+        offs.push(
+          listen(api, EventName.tickPrice, (reqId: number, tickType: number, price?: number) =>
+            this.onTick(reqId, tickType, price),
+          ),
+          listen(api, EventName.tickSize, (reqId: number, tickType: number, size?: number) =>
+            this.onTick(reqId, tickType, size),
+          ),
+        );
+        return;
+      case "pnl":
+        offs.push(
+          listen(
+            api,
+            EventName.pnl,
+            (reqId: number, daily?: number, unrealized?: number, realized?: number) => {
+              const account = this.pnlReqIds.get(reqId);
+              if (account)
+                this.broker.setPnl({
+                  account,
+                  dailyPnl: daily,
+                  unrealizedPnl: unrealized,
+                  realizedPnl: realized,
+                });
+            },
+          ),
+          listen(
+            api,
+            EventName.pnlSingle,
+            (
+              reqId: number,
+              pos: number,
+              daily: number,
+              unrealized?: number,
+              realized?: number,
+              value?: number,
+            ) => {
+              const key = this.positionPnlKeys.get(reqId);
+              const sub = key === undefined ? undefined : this.positionPnlSubs.get(key);
+              if (!sub) return;
+              this.broker.setPositionPnl(sub.position, {
+                quantity: pos,
+                dailyPnl: toNumber(daily),
+                unrealizedPnl: toNumber(unrealized),
+                realizedPnl: toNumber(realized),
+                marketValue: toNumber(value),
+              });
+            },
+          ),
+        );
+        return;
+    }
   }
 
   /**
@@ -516,11 +567,15 @@ export class IB extends EventEmitter<IBEvents> {
   private follow(kind: keyof StandingDownloads): void {
     if (this.standing[kind]) return;
     this.standing[kind] = true;
+    this.use(kind);
     const session = this.liveWiredSession();
     if (!session) return; // onSession sends what this.standing asks for
-    sendTogether(session.api, () =>
-      this.requestStanding(session, { positions: kind === "positions", orders: kind === "orders" }, false),
-    );
+    if (kind === "orders") {
+      // Its two requests (open orders, executions) go out in one write.
+      sendTogether(session.api, () =>
+        this.requestStanding(session, { positions: false, orders: true }, false),
+      );
+    } else this.requestStanding(session, { positions: true, orders: false }, false);
   }
 
   /** The session onSession wired, while it is the live one. */
@@ -743,6 +798,7 @@ export class IB extends EventEmitter<IBEvents> {
   private async loadPortfolio(options: { account?: string }): Promise<string> {
     const api = this.api();
     const account = this.checkAccount(options.account);
+    this.use("account");
     if (this.portfolioAccount !== account) {
       await exchange<void>(
         this.router,
@@ -778,6 +834,7 @@ export class IB extends EventEmitter<IBEvents> {
   /** IB's account summary for every account: one row per account and tag. */
   async accountSummary(tags = "All"): Promise<AccountValue[] & Displayable> {
     const api = this.api();
+    this.use("account");
     const rows: AccountValue[] = [];
     await exchange<void>(this.router, api, "accountSummary", REQUEST_TIMEOUT_MS, (reqId, done) => {
       const offs = [
@@ -820,6 +877,7 @@ export class IB extends EventEmitter<IBEvents> {
     const known = this.broker.pnl.get(account);
     if (this.pnlAccounts.has(account) && known) return known;
     this.pnlAccounts.add(account);
+    this.use("pnl");
     const pnl = await exchange<PnL>(this.router, api, "pnl", REQUEST_TIMEOUT_MS, (_reqId, done) => {
       const onPnl = (p: PnL) => p.account === account && done(p);
       this.broker.on("pnl", onPnl);
@@ -869,6 +927,7 @@ export class IB extends EventEmitter<IBEvents> {
       );
     const account = await this.loadPositions(options);
     const api = this.api();
+    this.use("pnl");
     const chosen = this.positionRows(account)
       .sort((a, b) => Math.abs(b.quantity * b.avgCost) - Math.abs(a.quantity * a.avgCost))
       .slice(0, max);
@@ -959,6 +1018,7 @@ export class IB extends EventEmitter<IBEvents> {
   /** Every client's working orders, as order keys. */
   private async loadOpenOrders(): Promise<Set<string>> {
     const api = this.api();
+    this.use("orders");
     const seen = new Set<string>();
     await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done, fail) => {
       const offs = [
@@ -985,6 +1045,7 @@ export class IB extends EventEmitter<IBEvents> {
   /** Today's fills (this client's; all clients' for client 0), with commissions. */
   async fills(filter: ExecutionFilter = {}): Promise<Fill[] & Displayable> {
     const api = this.api();
+    this.use("orders");
     const execIds: string[] = [];
     await exchange<void>(this.router, api, "executions", REQUEST_TIMEOUT_MS, (reqId, done) => {
       const offs = [
@@ -1020,6 +1081,7 @@ export class IB extends EventEmitter<IBEvents> {
     const session = this.connection.current();
     const account = this.checkAccount(spec.account);
     this.guard.checkOrder(account, this.accounts);
+    this.use("orders");
     const orderId = this.nextOrderId++;
     const trade = asTrade(new Trade(orderId, session.clientId, contract, { ...order, account }));
     this.trades.set(orderId, trade);
@@ -1082,6 +1144,7 @@ export class IB extends EventEmitter<IBEvents> {
       );
     }
     const api = this.api();
+    this.use("orders");
     const trade = this.trades.get(orderId) ?? this.adoptTrade(orderId);
     // A cancel changes orders too: refused when read-only, on an account mismatch, or live without allowLive.
     this.guard.checkChange(this.accounts, trade?.order.account || undefined);
@@ -1327,6 +1390,7 @@ export class IB extends EventEmitter<IBEvents> {
     const contract = toContract(input);
     const api = this.api();
     if (this.tickers.size >= this.marketDataLines) throw new MarketDataLinesError(this.marketDataLines);
+    this.use("marketData");
     const ticker = new Ticker(contract, (t) => {
       const reqId = this.tickers.get(t);
       this.tickers.delete(t);
@@ -1456,6 +1520,9 @@ function liveQuery<A extends unknown[], R>(
 ): LiveQuery<A, R> {
   return Object.assign(query, { live });
 }
+
+/** What a session's listeners feed: parts of the broker state, tickers' quotes, P&L subscriptions. */
+type Feed = BrokerFeed | "marketData" | "pnl";
 
 /** The standing downloads of a connection: positions; this client's orders and today's fills. */
 interface StandingDownloads {

@@ -220,36 +220,43 @@ export function resolveOptions(
     );
   }
 
-  const timeoutMs = integerIn(
-    "timeoutMs",
-    options.timeoutMs ?? 5000,
-    100,
-    600_000,
-    "Pass a timeout in milliseconds, e.g. 5000.",
-  );
-  const keepaliveMs = integerIn(
-    "keepaliveMs",
-    options.keepaliveMs ?? 20_000,
-    50,
-    600_000,
-    "Pass an interval in milliseconds; TWS drops idle sockets after ~30 s, so stay below that.",
-  );
-  const liveOrdersPerMinute = integerIn(
-    "liveOrdersPerMinute",
-    options.liveOrdersPerMinute ?? 10,
-    1,
-    1000,
-    "Pass a whole number of orders per minute, e.g. 10.",
-  );
-  const feedMaxPerSecond = rateUpTo(
-    "feedMaxPerSecond",
-    options.feedMaxPerSecond ?? DEFAULT_FEED_MAX_PER_SECOND,
-    1000,
-    `Pass snapshots per second, e.g. ${DEFAULT_FEED_MAX_PER_SECOND} (the default), or leave it out.`,
-  );
-  const trading = boolean("trading", options.trading ?? false);
-  const allowLive = boolean("allowLive", options.allowLive ?? false);
-  const reconnect = boolean("reconnect", options.reconnect ?? true);
+  // A default needs no checking: only values given are validated (each check is code run on every connect).
+  const timeoutMs =
+    options.timeoutMs == null
+      ? 5000
+      : integerIn("timeoutMs", options.timeoutMs, 100, 600_000, "Pass a timeout in milliseconds, e.g. 5000.");
+  const keepaliveMs =
+    options.keepaliveMs == null
+      ? 20_000
+      : integerIn(
+          "keepaliveMs",
+          options.keepaliveMs,
+          50,
+          600_000,
+          "Pass an interval in milliseconds; TWS drops idle sockets after ~30 s, so stay below that.",
+        );
+  const liveOrdersPerMinute =
+    options.liveOrdersPerMinute == null
+      ? 10
+      : integerIn(
+          "liveOrdersPerMinute",
+          options.liveOrdersPerMinute,
+          1,
+          1000,
+          "Pass a whole number of orders per minute, e.g. 10.",
+        );
+  const feedMaxPerSecond =
+    options.feedMaxPerSecond == null
+      ? DEFAULT_FEED_MAX_PER_SECOND
+      : rateUpTo(
+          "feedMaxPerSecond",
+          options.feedMaxPerSecond,
+          1000,
+          `Pass snapshots per second, e.g. ${DEFAULT_FEED_MAX_PER_SECOND} (the default), or leave it out.`,
+        );
+  const trading = options.trading == null ? false : boolean("trading", options.trading);
+  const allowLive = options.allowLive == null ? false : boolean("allowLive", options.allowLive);
+  const reconnect = options.reconnect == null ? true : boolean("reconnect", options.reconnect);
   if (
     options.account !== undefined &&
     (typeof options.account !== "string" || !/^[A-Z]{1,3}\d+$/.test(options.account))

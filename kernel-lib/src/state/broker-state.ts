@@ -41,6 +41,16 @@ export interface BrokerStateEvents {
   positionPnl: [PositionPnL];
 }
 
+/** The parts of the state a session feeds, each attached on its own (BrokerState.attach). */
+export type BrokerFeed = "positions" | "orders" | "account";
+
+/** One function that undoes each of `offs`. */
+function all(offs: ReadonlyArray<() => void>): () => void {
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
 /** An order is one client's order id; manual TWS orders (id 0) are told apart by permId. */
 export function orderKey(clientId: number, orderId: number, permId: number): string {
   return orderId > 0 ? `${clientId}/${orderId}` : `perm/${permId}`;
@@ -80,89 +90,97 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
     super();
   }
 
-  /** Feeds this state from a session; returns the function that stops listening. */
-  attach(api: IBApi): () => void {
+  /**
+   * Feeds one part of this state from a session's answers; returns the function that stops
+   * listening. The owner attaches a part once it asks for what answers it: a connection that never
+   * downloads account updates carries no listeners for them.
+   */
+  attach(api: IBApi, part: BrokerFeed): () => void {
     const on = <A extends unknown[]>(event: EventName, listener: (...args: A) => void) => {
       const l = listener as (...args: unknown[]) => void;
       (api as unknown as EventEmitter).on(event, l);
       return () => (api as unknown as EventEmitter).off(event, l);
     };
-    const offs = [
-      on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) =>
-        this.onPosition(account, contract, pos, avgCost ?? 0),
-      ),
-      on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) =>
-        this.onOpenOrder(orderId, contract, order, state),
-      ),
-      on(
-        EventName.orderStatus,
-        (
-          orderId: number,
-          status: string,
-          filled: number,
-          remaining: number,
-          avgFillPrice: number,
-          permId?: number,
-          _parentId?: number,
-          lastFillPrice?: number,
-          clientId?: number,
-          whyHeld?: string,
-        ) =>
-          this.onOrderStatus({
-            orderId,
-            status,
-            filled,
-            remaining,
-            avgFillPrice,
-            permId: permId ?? 0,
-            lastFillPrice: lastFillPrice ?? 0,
-            clientId: clientId ?? 0,
-            whyHeld: whyHeld ?? "",
-          }),
-      ),
-      on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) =>
-        this.onExecution(contract, execution, this.historyRequests.has(reqId)),
-      ),
-      on(EventName.commissionReport, (report: CommissionReport) => this.onCommission(report)),
-      on(EventName.updateAccountValue, (tag: string, value: string, currency: string, account: string) =>
-        this.onAccountValue({ account, tag, value, currency }),
-      ),
-      on(
-        EventName.accountSummary,
-        (_reqId: number, account: string, tag: string, value: string, currency: string) =>
-          this.onAccountValue({ account, tag, value, currency }),
-      ),
-      on(
-        EventName.updatePortfolio,
-        (
-          contract: Contract,
-          pos: number,
-          marketPrice: number,
-          marketValue: number,
-          avgCost?: number,
-          unrealizedPnl?: number,
-          realizedPnl?: number,
-          account?: string,
-        ) =>
-          this.onPortfolio({
-            account: account ?? "",
-            symbol: contract.symbol ?? "",
-            secType: String(contract.secType ?? ""),
-            localSymbol: contract.localSymbol ?? contract.symbol ?? "",
-            currency: contract.currency ?? "",
-            quantity: pos,
-            marketPrice,
-            marketValue,
-            avgCost: avgCost ?? 0,
-            unrealizedPnl: unrealizedPnl ?? 0,
-            realizedPnl: realizedPnl ?? 0,
-            contract,
-          }),
-      ),
-    ];
-    return () => {
-      for (const off of offs) off();
-    };
+    switch (part) {
+      case "positions":
+        return on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) =>
+          this.onPosition(account, contract, pos, avgCost ?? 0),
+        );
+      case "orders":
+        return all([
+          on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) =>
+            this.onOpenOrder(orderId, contract, order, state),
+          ),
+          on(
+            EventName.orderStatus,
+            (
+              orderId: number,
+              status: string,
+              filled: number,
+              remaining: number,
+              avgFillPrice: number,
+              permId?: number,
+              _parentId?: number,
+              lastFillPrice?: number,
+              clientId?: number,
+              whyHeld?: string,
+            ) =>
+              this.onOrderStatus({
+                orderId,
+                status,
+                filled,
+                remaining,
+                avgFillPrice,
+                permId: permId ?? 0,
+                lastFillPrice: lastFillPrice ?? 0,
+                clientId: clientId ?? 0,
+                whyHeld: whyHeld ?? "",
+              }),
+          ),
+          on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) =>
+            this.onExecution(contract, execution, this.historyRequests.has(reqId)),
+          ),
+          on(EventName.commissionReport, (report: CommissionReport) => this.onCommission(report)),
+        ]);
+      case "account":
+        return all([
+          on(EventName.updateAccountValue, (tag: string, value: string, currency: string, account: string) =>
+            this.onAccountValue({ account, tag, value, currency }),
+          ),
+          on(
+            EventName.accountSummary,
+            (_reqId: number, account: string, tag: string, value: string, currency: string) =>
+              this.onAccountValue({ account, tag, value, currency }),
+          ),
+          on(
+            EventName.updatePortfolio,
+            (
+              contract: Contract,
+              pos: number,
+              marketPrice: number,
+              marketValue: number,
+              avgCost?: number,
+              unrealizedPnl?: number,
+              realizedPnl?: number,
+              account?: string,
+            ) =>
+              this.onPortfolio({
+                account: account ?? "",
+                symbol: contract.symbol ?? "",
+                secType: String(contract.secType ?? ""),
+                localSymbol: contract.localSymbol ?? contract.symbol ?? "",
+                currency: contract.currency ?? "",
+                quantity: pos,
+                marketPrice,
+                marketValue,
+                avgCost: avgCost ?? 0,
+                unrealizedPnl: unrealizedPnl ?? 0,
+                realizedPnl: realizedPnl ?? 0,
+                contract,
+              }),
+          ),
+        ]);
+    }
   }
 
   private onPosition(account: string, contract: Contract, quantity: number, avgCost: number): void {

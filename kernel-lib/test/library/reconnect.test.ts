@@ -303,6 +303,36 @@ describe("the gateway's daily restart", () => {
     ticker.stop();
   });
 
+  it("what a read-only connection first asks for after a reconnect answers, and keeps updating, on the new session", async () => {
+    const { order } = await tradedThisMorning(4); // a working order (6 left) and a fill of this client id
+    const ib = await h.connect({ keepaliveMs: 200 });
+    await h.sim.restart({ downMs: 200 });
+    await ib.ready(4000);
+
+    // Nothing of this was asked for on the first session: each listens from its first request.
+    h.sim.setPrice("AAPL", 210);
+    const ticker = ib.ticker("AAPL");
+    await until(() => ticker.last === 210, 2000, "the ticker's first quote");
+    const pnl = await ib.pnl();
+    expect(pnl.account).toBe("DU1234567");
+    const portfolio = await ib.portfolio();
+    expect(portfolio.map((p) => p.symbol).sort()).toEqual(["AAPL", "MSFT"]);
+    const open = await ib.openOrders();
+    expect(open.map((o) => [o.orderId, o.remaining])).toEqual([[order.orderId, 6]]);
+    const fills = await ib.fills();
+    expect(fills.map((f) => f.quantity)).toEqual([4]);
+    expect(fills[0]?.commission).toBeDefined();
+
+    // And they stay live: a price move streams, P&L follows.
+    let pnlUpdates = 0;
+    ib.broker.on("pnl", () => pnlUpdates++);
+    h.sim.setPrice("AAPL", 215);
+    h.sim.refreshPnl();
+    await until(() => ticker.last === 215, 2000, "a streamed update");
+    await until(() => pnlUpdates > 0, 2000, "a P&L update");
+    ticker.stop();
+  });
+
   it("the day's fills from before this connection are history: in the state, announced neither when followed nor at a reconnect", async () => {
     await tradedThisMorning();
 
