@@ -241,7 +241,9 @@ export class IB extends EventEmitter<IBEvents> {
     this.guard = new TradingGuard(options);
     this.connection = new Connection(options);
     this.standing = { positions: false, orders: options.trading || options.clientId === 0 };
-    if (this.standing.orders) this.use("orders");
+    // TWS pushes this client id's order updates and fills unasked (an earlier kernel's orders too):
+    // their feed is wired from the first session, whatever the connection asks for.
+    this.use("orders");
     // Like a stream that flows once it has a "data" listener: a listener of positions, orders or
     // fills is what needs their download.
     (this as EventEmitter).on("newListener", (event: string | symbol) => {
@@ -452,7 +454,8 @@ export class IB extends EventEmitter<IBEvents> {
   /**
    * Feeds the state from what answers `feed` on every session from now on, starting with the live
    * one. Called before the first request of each kind: a connection carries listeners only for what
-   * it asked for (a read-only connection that reads positions does not listen for ticks or fills).
+   * it asked for (a read-only connection that reads positions does not listen for ticks or P&L), and
+   * for its orders, which TWS pushes unasked.
    */
   private use(feed: Feed): void {
     if (this.feeds.has(feed)) return;
@@ -1018,7 +1021,6 @@ export class IB extends EventEmitter<IBEvents> {
   /** Every client's working orders, as order keys. */
   private async loadOpenOrders(): Promise<Set<string>> {
     const api = this.api();
-    this.use("orders");
     const seen = new Set<string>();
     await exchange<void>(this.router, api, "openOrders", REQUEST_TIMEOUT_MS, (_reqId, done, fail) => {
       const offs = [
@@ -1045,7 +1047,6 @@ export class IB extends EventEmitter<IBEvents> {
   /** Today's fills (this client's; all clients' for client 0), with commissions. */
   async fills(filter: ExecutionFilter = {}): Promise<Fill[] & Displayable> {
     const api = this.api();
-    this.use("orders");
     const execIds: string[] = [];
     await exchange<void>(this.router, api, "executions", REQUEST_TIMEOUT_MS, (reqId, done) => {
       const offs = [
@@ -1081,7 +1082,6 @@ export class IB extends EventEmitter<IBEvents> {
     const session = this.connection.current();
     const account = this.checkAccount(spec.account);
     this.guard.checkOrder(account, this.accounts);
-    this.use("orders");
     const orderId = this.nextOrderId++;
     const trade = asTrade(new Trade(orderId, session.clientId, contract, { ...order, account }));
     this.trades.set(orderId, trade);
@@ -1144,7 +1144,6 @@ export class IB extends EventEmitter<IBEvents> {
       );
     }
     const api = this.api();
-    this.use("orders");
     const trade = this.trades.get(orderId) ?? this.adoptTrade(orderId);
     // A cancel changes orders too: refused when read-only, on an account mismatch, or live without allowLive.
     this.guard.checkChange(this.accounts, trade?.order.account || undefined);

@@ -303,6 +303,25 @@ describe("the gateway's daily restart", () => {
     ticker.stop();
   });
 
+  it("an earlier kernel's order that fills while a read-only connection asked for nothing reaches its state at once", async () => {
+    h.sim.setPrice("AAPL", 200);
+    const earlier = await h.connect({ trading: true });
+    const order = await earlier.buy("AAPL", 10, { limit: 150 });
+    earlier.close();
+    const ib = await h.connect(); // same client id (2), read-only, nothing asked for yet
+    const fills: string[] = [];
+    ib.broker.on("fill", (f) => fills.push(f.execId));
+    const fill = h.sim.fillOrder(2, order.orderId, { quantity: 10, price: 150 });
+    // TWS tells the client id that placed the order, unasked: nothing of it is dropped.
+    await until(() => fills.length === 1, 2000, "the pushed fill");
+    expect(fills).toEqual([fill.execution.execId]);
+    await until(
+      () => ib.broker.orders.get(`2/${order.orderId}`)?.status === "Filled",
+      2000,
+      "the order's end",
+    );
+  });
+
   it("what a read-only connection first asks for after a reconnect answers, and keeps updating, on the new session", async () => {
     const { order } = await tradedThisMorning(4); // a working order (6 left) and a fill of this client id
     const ib = await h.connect({ keepaliveMs: 200 });
