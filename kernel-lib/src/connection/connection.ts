@@ -208,7 +208,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     throw new ConnectionRefusedError(host, order, broker, refusal);
   }
 
-  /** One connection attempt on one port with one client id, up to ready. */
+  /**
+   * One connection attempt on one port with one client id, up to ready. Its listeners of errors,
+   * notices and the socket's end serve the handshake, then (once it succeeded) the session for its
+   * whole life; those of the handshake's messages hear nothing after it.
+   */
   private attempt(port: number, clientId: number): Promise<Session> {
     const api = new IBApi({ host: this.options.host, port, maxReqPerSec: MAX_REQUESTS_PER_SECOND });
     const incoming = new IncomingGuard(api, this.options.host, port);
@@ -218,17 +222,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       let serverVersion: number | undefined;
       let socketOpen = false;
       let settled = false;
+      /** The session the handshake made, once it succeeded. */
+      let session: Session | undefined;
       const finish = (error: Error | undefined) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        api.removeAllListeners();
         if (error) {
+          api.removeAllListeners();
           api.disconnect();
           reject(error);
           return;
         }
-        resolve({
+        session = {
           api,
           port,
           clientId,
@@ -237,7 +243,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           serverVersion: serverVersion ?? 0,
           generation: ++this.generation,
           traffic: incoming,
-        });
+        };
+        resolve(session);
       };
       const timer = setTimeout(() => {
         const stage = !socketOpen
@@ -262,17 +269,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (accounts !== undefined) finish(undefined);
       });
       api.on(EventName.info, (message: string, code: number) => {
-        if (code === 326) finish(new ClientIdInUseError(clientId));
+        if (session) this.onSessionNotice(session, message, code);
+        else if (code === 326) finish(new ClientIdInUseError(clientId));
         else this.emit("notice", { code, message });
       });
       api.on(EventName.error, (error: Error, code: number) => {
-        if (error instanceof ProtocolError) {
+        if (session) this.onSessionError(session, error, code);
+        else if (error instanceof ProtocolError) {
           if (error.dropsConnection) finish(error);
           else this.emit("warning", error);
         } else if (code === 502 && !socketOpen) finish(new RefusedAttempt(port, error));
       });
       api.on(EventName.disconnected, () => {
-        if (!socketOpen)
+        if (session)
+          this.lost(session, "the socket closed (TWS / IB Gateway restarted or dropped the connection)");
+        else if (!socketOpen)
           finish(new RefusedAttempt(port, new Error("connection closed before the API hello")));
         else
           finish(
@@ -288,28 +299,28 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  /** Takes a ready session into service: lifecycle listeners, keepalive, state, waiters. */
+  /** A session's error: a malformed message or a dead socket loses it (lost() ignores one not in service). */
+  private onSessionError(session: Session, error: Error, code: number): void {
+    if (error instanceof ProtocolError) {
+      this.emit("warning", error);
+      if (error.dropsConnection)
+        this.lost(session, `malformed message from TWS: ${error.what}`, { malformed: !error.cutOff });
+    } else if (code === 502 || code === 504) this.lost(session, error.message);
+  }
+
+  /** A session's notice (id -1), e.g. farm status, or IB's connectivity lost (1100) and restored (1101/1102). */
+  private onSessionNotice(session: Session, message: string, code: number): void {
+    this.emit("notice", { code, message });
+    if (this.session !== session) return; // not in service yet: a notice right after the handshake
+    if (code === 1100 || code === 2110) this.setState("stale", `IB connectivity lost (${code}): ${message}`);
+    if ((code === 1101 || code === 1102) && this.status.state === "stale")
+      this.setState("connected", `connectivity restored (${code})`);
+  }
+
+  /** Takes a ready session into service: keepalive, state, waiters. */
   private adopt(session: Session, reconnected: boolean): void {
     this.session = session;
     this.readyAt = Date.now();
-    const { api } = session;
-    api.on(EventName.disconnected, () =>
-      this.lost(session, "the socket closed (TWS / IB Gateway restarted or dropped the connection)"),
-    );
-    api.on(EventName.error, (error: Error, code: number) => {
-      if (error instanceof ProtocolError) {
-        this.emit("warning", error);
-        if (error.dropsConnection)
-          this.lost(session, `malformed message from TWS: ${error.what}`, { malformed: !error.cutOff });
-      } else if (code === 502 || code === 504) this.lost(session, error.message);
-    });
-    api.on(EventName.info, (message: string, code: number) => {
-      this.emit("notice", { code, message });
-      if (code === 1100 || code === 2110)
-        this.setState("stale", `IB connectivity lost (${code}): ${message}`);
-      if ((code === 1101 || code === 1102) && this.status.state === "stale")
-        this.setState("connected", `connectivity restored (${code})`);
-    });
     this.startKeepalive(session);
     // The owner wires the session ("ready") before anyone hears it is connected: a "state" listener
     // that asks for something then finds it ready to ask on.
