@@ -771,9 +771,10 @@ export class IB extends EventEmitter<IBEvents> {
   }
 
   private positionRows(account: string | undefined): Position[] {
-    return [...this.broker.positions.values()]
-      .filter((p) => account === undefined || p.account === account)
-      .sort(byAccountThenSymbol);
+    const rows = [...this.broker.positions.values()];
+    return (account === undefined ? rows : rows.filter((p) => p.account === account)).sort(
+      byAccountThenSymbol,
+    );
   }
 
   /**

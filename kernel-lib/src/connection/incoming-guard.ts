@@ -81,11 +81,15 @@ function garbledNumbers(eventName: string, args: readonly unknown[]): string[] |
   if (numbers === undefined) return undefined;
   let garbled: string[] | undefined;
   for (let i = 0; i < numbers.length; i++) {
-    const [name, arg, field] = numbers[i] as (typeof numbers)[number];
+    // Indexed, not destructured: array destructuring runs the iterator protocol until V8 optimizes
+    // the function, and this runs for every position, order and fill.
+    const entry = numbers[i] as (typeof numbers)[number];
+    const arg = entry[1];
+    const field = entry[2];
     const value = field === undefined ? args[arg] : (args[arg] as Fields | undefined)?.[field];
     if (!Number.isNaN(value)) continue;
     garbled ??= [];
-    garbled.push(name);
+    garbled.push(entry[0]);
   }
   return garbled;
 }
