@@ -84,11 +84,12 @@ const libraryConfig = {
   // Issue 3: the library no worse than 1.2× raw @stoqey/ib on each figure.
   aim: 1.2,
   // Runs of a millisecond or less swing by tens of percent with the machine's load: enough of them
-  // that the medians, and so the ratios, hold still from one run of the benchmark to the next.
-  connects: { count: quick ? 10 : 200, warmup: quick ? 4 : 50 },
+  // that the medians, and so the ratios, hold still from one run of the benchmark to the next (at 200
+  // connects and 100 runs of 10 positions the ratios moved by ±0.04 between runs; at 600 and 400, ±0.02).
+  connects: { count: quick ? 10 : 600, warmup: quick ? 4 : 50 },
   firstConnects: { runs: quick ? 2 : 10 },
   positions: [
-    { positions: 10, reps: quick ? 4 : 100, warmup: quick ? 2 : 20 },
+    { positions: 10, reps: quick ? 4 : 400, warmup: quick ? 2 : 20 },
     { positions: 1_000, reps: quick ? 3 : 40, warmup: quick ? 1 : 10 },
     { positions: 10_000, reps: quick ? 2 : 20, warmup: quick ? 1 : 5 },
   ],
