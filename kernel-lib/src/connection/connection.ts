@@ -96,6 +96,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Connections in a row that broke on a malformed message; a session that lives a keepalive interval resets it. */
   private protocolDrops = 0;
   private readyWaiters: Array<{ resolve: (s: Session) => void; reject: (e: Error) => void }> = [];
+  /** Ends the attempt in progress, if any: close() must not leave a handshake going on. */
+  private abortAttempt: (() => void) | undefined;
 
   constructor(readonly options: ResolvedOptions) {
     super();
@@ -176,7 +178,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.adopt(session, false);
       return session;
     } catch (error) {
-      this.setState("disconnected", (error as Error).message);
+      if (!this.closed) this.setState("disconnected", (error as Error).message);
       throw error;
     }
   }
@@ -227,6 +229,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const finish = (error: Error | undefined) => {
         if (settled) return;
         settled = true;
+        this.abortAttempt = undefined;
         clearTimeout(timer);
         if (error) {
           api.removeAllListeners();
@@ -295,6 +298,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             ),
           );
       });
+      this.abortAttempt = () => finish(new NotConnectedError("disconnected", "closed during the handshake"));
       incoming.connect(clientId);
     });
   }
@@ -410,6 +414,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       try {
         const session = await this.connectAny();
         if (this.closed) {
+          session.api.removeAllListeners();
           session.api.disconnect();
           return;
         }
@@ -440,6 +445,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.closed = true;
     clearInterval(this.keepaliveTimer);
     clearTimeout(this.reconnectTimer);
+    this.abortAttempt?.();
     const session = this.session;
     if (session) {
       session.api.removeAllListeners();

@@ -552,6 +552,27 @@ describe("the gateway's daily restart", () => {
     expect(ib.state.state).toBe("disconnected");
     expect(ib.state.reason).toBe("closed by user");
   });
+
+  it("close() during a reconnect's handshake ends it: nothing of that session is heard after", async () => {
+    const ib = await h.connect();
+    let closed = false;
+    const afterClose: string[] = [];
+    ib.on("closed", () => (closed = true));
+    ib.on("notice", (n) => closed && afterClose.push(`notice ${n.code}`));
+    ib.on("warning", (e) => closed && afterClose.push(`warning ${e.message}`));
+    ib.on("state", (s) => closed && afterClose.push(`state ${s.state}`));
+    const restarting = h.sim.restart({ downMs: 50 });
+    await until(() => ib.state.state === "reconnecting", 2000, "the drop");
+    await restarting;
+    h.sim.setLatency(300); // the reconnect's handshake takes ~600 ms
+    const before = h.connections;
+    await until(() => h.connections > before, 3000, "the reconnect attempt's socket");
+    ib.close();
+    await sleep(1000); // past the greet (and its farm notices) the handshake would have had
+    expect(afterClose).toEqual([]);
+    expect(ib.state.state).toBe("disconnected");
+    expect(ib.state.reason).toBe("closed by user");
+  });
 });
 
 describe("IB ↔ TWS connectivity (1100 / 1101 / 1102)", () => {
