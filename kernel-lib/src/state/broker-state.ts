@@ -76,7 +76,7 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
   readonly pnl = new Map<string, PnL>();
   /** By position key (account/conId), for the positions whose P&L is subscribed. */
   readonly positionPnl = new Map<string, PositionPnL>();
-  /** Commission reports that arrived before their execution (TWS sends execution first, but be safe). */
+  /** Commission reports that arrived before their execution (TWS sends the execution first, but not always). */
   private readonly pendingCommissions = new Map<string, CommissionReport>();
   /** Execution requests whose answers are the day's history (startHistory), and the fills they brought. */
   private readonly historyRequests = new Set<number>();
@@ -323,7 +323,11 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
       if (history && !this.placedHere(fill)) {
         this.historyFills.add(fill);
         this.emit("historyFill", fill);
-      } else this.emit("fill", fill);
+      } else {
+        this.emit("fill", fill);
+        // Its commission report came first: news as well, said after the fill as it would have been.
+        if (pending) this.emit("commission", fill);
+      }
       this.applyExecution(fill, e.avgPrice);
     }
   }

@@ -1,11 +1,13 @@
 /**
  * Order edge cases: a cancel racing the order's refusal, cancelling an order another IB object (or a
- * previous kernel) placed with the same client id, one fill event per execution, and no error route
- * left behind once orders are done.
+ * previous kernel) placed with the same client id, one fill event per execution and one commission
+ * event (whichever of the two TWS sends first), and no error route left behind once orders are done.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type Fill, type IB, NoSecurityDefinitionError } from "../../src";
 import { TwsSimulator } from "../../src/simulator";
+import type { ClientSession } from "../../src/simulator/server/session";
+import { until } from "./helpers";
 
 let sim: TwsSimulator;
 const opened: IB[] = [];
@@ -60,6 +62,33 @@ describe("order lifecycle", () => {
     await ib.fills();
     expect(fills.map((f) => f.execId)).toEqual(sim.exchange.executions.map((x) => x.execution.execId));
     expect(commissions.map((f) => f.commission)).toEqual([1]);
+  });
+
+  it("a commission report that comes before its execution is announced too, after the fill", async () => {
+    sim = await TwsSimulator.start({ port: 0, tickIntervalMs: 0 });
+    const ib = await open();
+    // From the order on, this session's executions (message 11) reach it 50 ms late: after their reports.
+    sim.on("request", (session: ClientSession, request: { type: string }) => {
+      if (request.type !== "placeOrder") return;
+      const socket = session.socket as unknown as { write: (bytes: Buffer) => boolean };
+      const write = socket.write.bind(socket);
+      socket.write = (bytes: Buffer) => {
+        for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) {
+          const frame = Buffer.from(bytes.subarray(at, at + 4 + bytes.readUInt32BE(at)));
+          const id = frame.subarray(4, frame.indexOf(0, 4)).toString("latin1");
+          if (id === "11") setTimeout(() => write(frame), 50);
+          else write(frame);
+        }
+        return true;
+      };
+    });
+    const said: string[] = [];
+    ib.on("fill", (f) => said.push(`fill ${f.quantity}`));
+    ib.on("commission", (f) => said.push(`commission ${f.commission}`));
+    const trade = await ib.buy("AAPL", 5);
+    await until(() => said.length === 2, 2000, "the fill and its commission");
+    expect(said).toEqual(["fill 5", "commission 1"]);
+    expect(trade.fills.map((f) => f.commission)).toEqual([1]);
   });
 
   it("leaves no error route behind once orders are done", async () => {
