@@ -17,6 +17,7 @@ import {
 } from "@stoqey/ib";
 import { sendTogether } from "./connection/batch";
 import { Connection, type ConnectionStatus, type Session } from "./connection/connection";
+import { listen, unlisten } from "./connection/listen";
 import { type ConnectOptions, describe, type ResolvedOptions, resolveOptions } from "./connection/options";
 import { type ContractInput, contractLabel, toContract } from "./contracts";
 import { toNumber } from "./display/format";
@@ -1558,19 +1559,6 @@ export async function connect(options: ConnectOptions = {}): Promise<IB> {
     ib.once("closed", () => feed.stop());
   }
   return ib;
-}
-
-function listen(api: IBApi, event: EventName, listener: (...args: never[]) => unknown): () => void {
-  const emitter = api as unknown as EventEmitter;
-  const l = listener as (...args: unknown[]) => void;
-  emitter.on(event, l);
-  return () => emitter.off(event, l);
-}
-
-function unlisten(offs: ReadonlyArray<() => void>): () => void {
-  return () => {
-    for (const off of offs) off();
-  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

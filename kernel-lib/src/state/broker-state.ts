@@ -14,6 +14,7 @@ import {
   type Order,
   type OrderState,
 } from "@stoqey/ib";
+import { listen, unlisten } from "../connection/listen";
 import {
   type AccountValue,
   DONE_STATUSES,
@@ -43,13 +44,6 @@ export interface BrokerStateEvents {
 
 /** The parts of the state a session feeds, each attached on its own (BrokerState.attach). */
 export type BrokerFeed = "positions" | "orders" | "account";
-
-/** One function that undoes each of `offs`. */
-function all(offs: ReadonlyArray<() => void>): () => void {
-  return () => {
-    for (const off of offs) off();
-  };
-}
 
 /** An order is one client's order id; manual TWS orders (id 0) are told apart by permId. */
 export function orderKey(clientId: number, orderId: number, permId: number): string {
@@ -96,22 +90,24 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
    * downloads account updates carries no listeners for them.
    */
   attach(api: IBApi, part: BrokerFeed): () => void {
-    const on = <A extends unknown[]>(event: EventName, listener: (...args: A) => void) => {
-      const l = listener as (...args: unknown[]) => void;
-      (api as unknown as EventEmitter).on(event, l);
-      return () => (api as unknown as EventEmitter).off(event, l);
-    };
     switch (part) {
       case "positions":
-        return on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) =>
-          this.onPosition(account, contract, pos, avgCost ?? 0),
+        return listen(
+          api,
+          EventName.position,
+          (account: string, contract: Contract, pos: number, avgCost?: number) =>
+            this.onPosition(account, contract, pos, avgCost ?? 0),
         );
       case "orders":
-        return all([
-          on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) =>
-            this.onOpenOrder(orderId, contract, order, state),
+        return unlisten([
+          listen(
+            api,
+            EventName.openOrder,
+            (orderId: number, contract: Contract, order: Order, state: OrderState) =>
+              this.onOpenOrder(orderId, contract, order, state),
           ),
-          on(
+          listen(
+            api,
             EventName.orderStatus,
             (
               orderId: number,
@@ -137,22 +133,27 @@ export class BrokerState extends EventEmitter<BrokerStateEvents> {
                 whyHeld: whyHeld ?? "",
               }),
           ),
-          on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) =>
+          listen(api, EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) =>
             this.onExecution(contract, execution, this.historyRequests.has(reqId)),
           ),
-          on(EventName.commissionReport, (report: CommissionReport) => this.onCommission(report)),
+          listen(api, EventName.commissionReport, (report: CommissionReport) => this.onCommission(report)),
         ]);
       case "account":
-        return all([
-          on(EventName.updateAccountValue, (tag: string, value: string, currency: string, account: string) =>
-            this.onAccountValue({ account, tag, value, currency }),
+        return unlisten([
+          listen(
+            api,
+            EventName.updateAccountValue,
+            (tag: string, value: string, currency: string, account: string) =>
+              this.onAccountValue({ account, tag, value, currency }),
           ),
-          on(
+          listen(
+            api,
             EventName.accountSummary,
             (_reqId: number, account: string, tag: string, value: string, currency: string) =>
               this.onAccountValue({ account, tag, value, currency }),
           ),
-          on(
+          listen(
+            api,
             EventName.updatePortfolio,
             (
               contract: Contract,
