@@ -14,7 +14,9 @@ import {
   TwsSimulator,
   Universe,
 } from "../../src/simulator";
+import { decodeFields, encodeFrame, FrameReader } from "../../src/simulator/protocol";
 import type { ClientRequest } from "../../src/simulator/protocol/messages";
+import type { ClientSession } from "../../src/simulator/server/session";
 
 /** AAPL's conId: the contract-details request `flush` makes. */
 export const FLUSH_CONID = 265598;
@@ -180,4 +182,25 @@ export function thrown(fn: () => unknown): unknown {
     return error;
   }
   throw new Error("expected a throw, but the call returned");
+}
+
+/**
+ * Takes over what the simulator writes to one session, frame by frame: `route` gets each frame
+ * (length prefix included) with its message id, and the socket's own write to send it with, now or
+ * later. For faults of order and timing a real TWS can show.
+ */
+export function routeFrames(
+  session: ClientSession,
+  route: (id: string, frame: Buffer, write: (bytes: Buffer) => void) => void,
+): void {
+  const socket = session.socket as unknown as { write: (bytes: Buffer) => boolean };
+  const write = socket.write.bind(socket);
+  const send = (bytes: Buffer) => void write(bytes);
+  socket.write = (bytes: Buffer) => {
+    for (const payload of new FrameReader().push(bytes)) {
+      const fields = decodeFields(payload);
+      route(fields[0] ?? "", encodeFrame(fields), send);
+    }
+    return true;
+  };
 }

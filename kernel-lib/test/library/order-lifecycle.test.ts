@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect, type Fill, type IB, NoSecurityDefinitionError } from "../../src";
 import { TwsSimulator } from "../../src/simulator";
 import type { ClientSession } from "../../src/simulator/server/session";
-import { until } from "./helpers";
+import { routeFrames, until } from "./helpers";
 
 let sim: TwsSimulator;
 const opened: IB[] = [];
@@ -70,17 +70,10 @@ describe("order lifecycle", () => {
     // From the order on, this session's executions (message 11) reach it 50 ms late: after their reports.
     sim.on("request", (session: ClientSession, request: { type: string }) => {
       if (request.type !== "placeOrder") return;
-      const socket = session.socket as unknown as { write: (bytes: Buffer) => boolean };
-      const write = socket.write.bind(socket);
-      socket.write = (bytes: Buffer) => {
-        for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) {
-          const frame = Buffer.from(bytes.subarray(at, at + 4 + bytes.readUInt32BE(at)));
-          const id = frame.subarray(4, frame.indexOf(0, 4)).toString("latin1");
-          if (id === "11") setTimeout(() => write(frame), 50);
-          else write(frame);
-        }
-        return true;
-      };
+      routeFrames(session, (id, frame, write) => {
+        if (id === "11") setTimeout(() => write(frame), 50);
+        else write(frame);
+      });
     });
     const said: string[] = [];
     ib.on("fill", (f) => said.push(`fill ${f.quantity}`));

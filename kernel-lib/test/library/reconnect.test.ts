@@ -8,7 +8,7 @@ import { NotConnectedError } from "../../src/errors";
 import { encodeFrame } from "../../src/simulator/protocol";
 import type { ClientSession } from "../../src/simulator/server/session";
 import type { PnL } from "../../src/state/types";
-import { Harness, recordStates, scenario, sleep, until } from "./helpers";
+import { Harness, recordStates, routeFrames, scenario, sleep, until } from "./helpers";
 
 const h = new Harness();
 beforeEach(() =>
@@ -39,22 +39,16 @@ function holdExecutionFrames(ids: readonly string[]): () => void {
   h.sim.on("request", (session: ClientSession, request: { type: string }) => {
     if (patched || request.type !== "reqExecutions") return;
     patched = true;
-    const socket = session.socket as unknown as { write: (bytes: Buffer, ...rest: never[]) => boolean };
-    const write = socket.write.bind(socket);
     let holding = true;
-    socket.write = (bytes: Buffer, ...rest: never[]) => {
-      if (!holding) return write(bytes, ...rest);
-      const kept: Buffer[] = [];
-      for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) {
-        const frame = bytes.subarray(at, at + 4 + bytes.readUInt32BE(at));
-        const id = frame.subarray(4, frame.indexOf(0, 4)).toString("latin1");
-        (ids.includes(id) ? held : kept).push(Buffer.from(frame));
-      }
-      return write(Buffer.concat(kept), ...rest);
-    };
+    let send = (_frame: Buffer) => {};
+    routeFrames(session, (id, frame, write) => {
+      send = write;
+      if (holding && ids.includes(id)) held.push(frame);
+      else write(frame);
+    });
     release = () => {
       holding = false;
-      write(Buffer.concat(held));
+      for (const frame of held.splice(0)) send(frame);
     };
   });
   return () => release();
